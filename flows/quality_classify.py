@@ -1,0 +1,100 @@
+"""quality-classify: quality signals and a quality score per document (annotate), then tiers (decide)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, task
+
+from filters.classifiers import load_scorer
+from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
+from filters.signals import compute_signals
+from flows.crawl_sample import DEFAULT_OUT
+from flows.rundir import RunDir, ShardWriter, finished_marker, load_finished, params_digest, write_json, write_table
+from flows.runners import run_tasks
+
+BATCH_ROWS = 2000
+
+
+@task(name="score-shard", retries=1)
+def score_shard(documents: str, quality: str, classifier: str | None, device: str, digest: str) -> dict:
+    """Signals and quality_score of one documents shard (skipped when already finished)."""
+    finished = load_finished(Path(quality), digest)
+    if finished is not None:
+        return finished | {"reused": True}
+    scorer = load_scorer(classifier, device=device)
+    writer = None
+    rows = 0
+    for batch in pl.read_parquet(documents, columns=["doc_id", "text"]).iter_slices(BATCH_ROWS):
+        signals = compute_signals(batch["text"])
+        scores = scorer.score(batch["text"].to_list())
+        table = pl.concat([batch.select("doc_id"), signals], how="horizontal").with_columns(
+            quality_score=pl.Series(scores, dtype=pl.Float64)
+        ).to_arrow()
+        writer = writer or ShardWriter(Path(quality), table.schema)
+        writer.write(table)
+        rows += table.num_rows
+    if writer is None:  # an empty documents shard still gets an (empty) quality shard
+        empty = pl.DataFrame({"doc_id": [], "quality_score": []}, schema={"doc_id": pl.String, "quality_score": pl.Float64})
+        write_table(Path(quality), empty.to_arrow())
+    else:
+        writer.commit()
+    result = {"shard": Path(quality).name, "documents": rows, "scorer": scorer.name, "device": scorer.device,
+              "params_digest": digest}
+    write_json(finished_marker(Path(quality)), result)
+    return result
+
+
+@flow(name="quality-classify", log_prints=True)
+def quality_classify(
+    out: str = DEFAULT_OUT,
+    classifier: str | None = None,
+    device: str = "auto",
+    high_threshold: float | None = None,
+    low_threshold: float | None = None,
+    high_percentile: float | None = None,
+    low_percentile: float | None = None,
+    workers: int | None = None,
+    runner: str = "threads",
+    dask_address: str | None = None,
+) -> dict:
+    """Score every document (signals as columns + quality_score) and assign high/medium/low tiers.
+
+    Args:
+        out: Run directory holding documents/; writes OUT/quality/ and OUT/tiers/.
+        classifier: A fastText .bin/.ftz quality model to score with (default: the built-in scorer).
+        device: Where classifiers run: auto (GPU when present), cpu or cuda.
+        high_threshold: quality_score at or above which a document is high quality.
+        low_threshold: quality_score below which a document is low quality.
+        high_percentile: Instead of high_threshold: the top (100 - P)% of documents are high quality.
+        low_percentile: Instead of low_threshold: the bottom P% of documents are low quality.
+        workers: Parallel workers (default: the number of cores).
+        runner: Task runner: threads, processes or dask.
+        dask_address: Address of an existing Dask scheduler (with runner=dask).
+    """
+    run = RunDir(out)
+    run.ensure("quality", "tiers")
+    documents = run.shards("documents")
+    if not documents:
+        raise FileNotFoundError(f"no documents in {run.table('documents')}: run crawl-sample first")
+    calls = []
+    for shard in documents:
+        digest = params_digest({"classifier": classifier, "version": 1})
+        calls.append({"documents": str(shard), "quality": str(run.table("quality") / shard.name),
+                      "classifier": classifier, "device": device, "digest": digest})
+    results = run_tasks(score_shard, calls, runner, workers, dask_address)
+    failures = [{"shard": c["documents"], "error": f"{type(r).__name__}: {r}"}
+                for c, r in zip(calls, results) if isinstance(r, BaseException)]
+    scored = [r for r in results if isinstance(r, dict)]
+    thresholds = tier_thresholds(
+        pl.scan_parquet([run.table("quality") / Path(r["shard"]).name for r in scored]).select("quality_score"),
+        TierThresholds(high=high_threshold, low=low_threshold, high_percentile=high_percentile,
+                       low_percentile=low_percentile),
+    )
+    for r in scored:
+        name = Path(r["shard"]).name
+        frame = pl.read_parquet(run.table("quality") / name, columns=["doc_id", "quality_score"])
+        write_table(run.table("tiers") / name, tiers_frame(frame, thresholds).to_arrow())
+    return {"shards": scored, "failures": failures, "thresholds": thresholds.as_dict(),
+            "scorer": scored[0]["scorer"] if scored else None, "device": scored[0]["device"] if scored else None}

@@ -1,0 +1,47 @@
+"""Expand `--input` arguments (files, directories, globs) into the list of files a run reads."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+INPUT_SUFFIXES = (".warc", ".wet", ".wat", ".arc", ".jsonl", ".json", ".ndjson", ".parquet")
+
+
+class InputError(ValueError):
+    """An --input argument that names nothing: a usage error, reported before any work starts."""
+
+
+def is_remote(source: str) -> bool:
+    """URLs (http, https, s3, ...) are read through fsspec; everything else is a local path."""
+    return "://" in source and not source.startswith("file://")
+
+
+def _is_input_file(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz").removesuffix(".gzip")
+    return name.endswith(INPUT_SUFFIXES)
+
+
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """Files named directly are kept whatever their name; directories and globs yield known input types.
+
+    Returns sorted, de-duplicated paths, so a run's shard order does not depend on argument order.
+    """
+    found: set[str] = set()
+    for item in inputs:
+        if is_remote(item):
+            found.add(item)
+            continue
+        path = Path(item.removeprefix("file://")).expanduser()
+        if path.is_dir():
+            found.update(str(p) for p in path.rglob("*") if p.is_file() and _is_input_file(p))
+        elif path.exists() or os.path.lexists(path):
+            found.add(str(path))
+        else:
+            matches = [Path(m) for m in glob.glob(str(path), recursive=True)]
+            files = [str(m) for m in matches if m.is_file()]
+            if not files:
+                raise InputError(f"--input {item!r} matches no file")
+            found.update(files)
+    return sorted(found)

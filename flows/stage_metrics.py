@@ -1,0 +1,40 @@
+"""Cost per run: wall time, CPU-seconds, peak memory and throughput of each stage."""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import time
+from collections.abc import Iterator
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)  # Linux reports kilobytes
+
+
+@contextlib.contextmanager
+def measure(stages: dict, name: str) -> Iterator[dict]:
+    """Record a stage's wall and CPU seconds and the peak RSS so far; the caller adds documents/bytes."""
+    entry: dict = {}
+    wall, cpu = time.perf_counter(), _cpu_seconds()
+    try:
+        yield entry
+    finally:
+        entry["wall_seconds"] = round(time.perf_counter() - wall, 3)
+        entry["cpu_seconds"] = round(_cpu_seconds() - cpu, 3)
+        entry["peak_rss_mb"] = _peak_rss_mb()
+        seconds = max(entry["wall_seconds"], 1e-9)
+        if "documents" in entry:
+            entry["docs_per_s"] = round(entry["documents"] / seconds, 1)
+        if "bytes" in entry:
+            entry["mb_per_s"] = round(entry["bytes"] / seconds / 1e6, 2)
+        stages[name] = entry
