@@ -64,10 +64,15 @@ def build_parser(name: str, fn: Callable) -> argparse.ArgumentParser:
         elif typing.get_origin(kind) is list:
             (item,) = typing.get_args(kind) or (str,)
             parser.add_argument(flag, action="append", type=item, default=default, required=required,
-                                metavar=item.__name__.upper(), help=f"{help_text} (repeatable)")
+                                metavar=param.name.upper(), help=f"{help_text} (repeatable)")
+        elif typing.get_origin(kind) is typing.Literal:
+            choices = typing.get_args(kind)
+            parser.add_argument(flag, type=type(choices[0]), choices=choices, default=default, required=required,
+                                help=help_text)
         else:
-            parser.add_argument(flag, type=kind, default=default, required=required,
-                                metavar=getattr(kind, "__name__", "VALUE").upper(), help=help_text)
+            metavar = param.name.upper() if kind is str else kind.__name__.upper()
+            parser.add_argument(flag, type=kind, default=default, required=required, metavar=metavar,
+                                help=help_text)
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Prefect's logs")
     return parser
 
@@ -84,7 +89,7 @@ def _run(name: str, argv: list[str]) -> int:
         print(f"flows: unknown flow {name!r}; `flows list` shows the flows", file=sys.stderr)
         return 2
     if "--debug" not in argv:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")  # our own one-line messages instead
     flow = load_flow(name)
     args = vars(build_parser(name, flow.fn).parse_args(argv))
     debug = args.pop("debug")
@@ -128,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run a flow: flows run NAME [--param value ...]; NAME --help lists them",
                          add_help=False)
     run.add_argument("name", nargs="?")
+    sub.add_parser("deploy", help="register every flow's deployment from infra/prefect.yaml", add_help=False)
+    sub.add_parser("serve", help="serve the deployments from this process (no work pool needed)", add_help=False)
+    if argv[:1] in (["deploy"], ["serve"]):
+        from flows import deployments  # Prefect deployment machinery only when asked for
+
+        return deployments.deploy_main(argv[1:]) if argv[0] == "deploy" else deployments.serve_main(argv[1:])
     if len(argv) >= 1 and argv[0] == "run":
         if len(argv) < 2 or argv[1].startswith("-"):
             print("usage: flows run NAME [--param value ...]   (flows list shows NAME)", file=sys.stderr)

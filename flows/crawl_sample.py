@@ -8,6 +8,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
+from flows.options import Extractor, Runner
 from flows.rundir import RunDir, load_finished, params_digest, shard_key
 from flows.runners import run_tasks
 from flows.sources.local import expand_inputs
@@ -53,18 +54,18 @@ def crawl_sample(
     input: list[str] | None = None,
     out: str = DEFAULT_OUT,
     file_fraction: float | None = None,
-    extractor: str = "resiliparse",
+    extractor: Extractor = "resiliparse",
     text_field: str = "text",
     crawl_name: str | None = None,
     seed: int = 0,
     workers: int | None = None,
-    runner: str = "threads",
+    runner: Runner = "threads",
     dask_address: str | None = None,
 ) -> dict:
     """Read crawl files (WARC/WET, JSONL, Parquet) into Parquet documents with exact accounting.
 
     Args:
-        input: Files, directories or globs to read (local paths or URLs); repeatable.
+        input: Files, directories or globs to read (local paths or URLs).
         out: Run directory; documents go to OUT/documents/part-*.parquet.
         file_fraction: Read a seeded uniform sample of this fraction of the input files.
         extractor: HTML to text extractor: resiliparse (fast) or trafilatura (precise).

@@ -11,6 +11,7 @@ from prefect import flow
 from flows.crawl_sample import DEFAULT_OUT, crawl_sample
 from flows.deduplicate import deduplicate
 from flows.forecast import forecast
+from flows.options import Device, Extractor, Runner
 from flows.quality_classify import quality_classify
 from flows.report import report
 from flows.rundir import RunDir, write_json
@@ -41,14 +42,14 @@ def quality_audit(
     input: list[str] | None = None,
     out: str = DEFAULT_OUT,
     file_fraction: float | None = None,
-    extractor: str = "resiliparse",
+    extractor: Extractor = "resiliparse",
     text_field: str = "text",
     crawl_name: str | None = None,
     exact: bool = True,
     url: bool = True,
     near: bool = True,
     classifier: str | None = None,
-    device: str = "auto",
+    device: Device = "auto",
     high_threshold: float | None = None,
     low_threshold: float | None = None,
     high_percentile: float | None = None,
@@ -60,7 +61,7 @@ def quality_audit(
     demo_files: int = 4,
     seed: int = 0,
     workers: int | None = None,
-    runner: str = "threads",
+    runner: Runner = "threads",
     dask_address: str | None = None,
 ) -> dict:
     """Measure a crawl end to end: documents, dedup, quality tiers, token stocks, forecast and report.

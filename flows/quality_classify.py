@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
 from prefect import flow, task
 
 from filters.classifiers import load_scorer
-from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
 from filters.signals import compute_signals
 from flows.crawl_sample import DEFAULT_OUT
+from flows.options import Device, Runner
 from flows.rundir import RunDir, ShardWriter, finished_marker, load_finished, params_digest, write_json, write_table
 from flows.runners import run_tasks
 
@@ -36,7 +37,7 @@ def score_shard(documents: str, quality: str, classifier: str | None, device: st
         writer.write(table)
         rows += table.num_rows
     if writer is None:  # an empty documents shard still gets an (empty) quality shard
-        empty = pl.DataFrame({"doc_id": [], "quality_score": []}, schema={"doc_id": pl.String, "quality_score": pl.Float64})
+        empty = pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64})
         write_table(Path(quality), empty.to_arrow())
     else:
         writer.commit()
@@ -50,13 +51,13 @@ def score_shard(documents: str, quality: str, classifier: str | None, device: st
 def quality_classify(
     out: str = DEFAULT_OUT,
     classifier: str | None = None,
-    device: str = "auto",
+    device: Device = "auto",
     high_threshold: float | None = None,
     low_threshold: float | None = None,
     high_percentile: float | None = None,
     low_percentile: float | None = None,
     workers: int | None = None,
-    runner: str = "threads",
+    runner: Runner = "threads",
     dask_address: str | None = None,
 ) -> dict:
     """Score every document (signals as columns + quality_score) and assign high/medium/low tiers.

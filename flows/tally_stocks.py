@@ -8,6 +8,7 @@ import polars as pl
 from prefect import flow, task
 
 from flows.crawl_sample import DEFAULT_OUT
+from flows.options import Runner
 from flows.rundir import RunDir, finished_marker, load_finished, params_digest, write_json, write_table
 from flows.runners import run_tasks
 from stats.stocks import build_stocks, write_stocks
@@ -42,7 +43,7 @@ def tally_stocks(
     bootstrap: int = 1000,
     seed: int = 0,
     workers: int | None = None,
-    runner: str = "threads",
+    runner: Runner = "threads",
     dask_address: str | None = None,
 ) -> dict:
     """Count tokens and tally stocks; writes OUT/tokens/, OUT/stocks.parquet and OUT/stocks.json.

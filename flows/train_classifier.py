@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow
-
 from filters.classifiers.training import train_classifier as train
+from prefect import flow
 
 
 @flow(name="train-classifier", log_prints=True)
@@ -25,8 +24,8 @@ def train_classifier(
     """Train a fastText quality classifier; writes the model and a JSON card beside it.
 
     Args:
-        positive: Files of reference-quality text (plain text, JSONL or Parquet); repeatable.
-        negative: Files of ordinary crawl text (e.g. a random crawl sample); repeatable.
+        positive: Files of reference-quality text (plain text, JSONL or Parquet).
+        negative: Files of ordinary crawl text (e.g. a random crawl sample).
         out: Path of the model file to write (.bin); the card goes to the same name with .json.
         epochs: Training epochs.
         lr: Learning rate.
@@ -38,5 +37,6 @@ def train_classifier(
     """
     card = train([Path(p) for p in positive], [Path(n) for n in negative], Path(out), epochs=epochs, lr=lr,
                  word_ngrams=word_ngrams, dim=dim, min_count=min_count, seed=seed, valid_fraction=valid_fraction)
-    print(f"model: {out} · held-out accuracy {card['metrics']['accuracy']:.3f} · ROC AUC {card['metrics']['roc_auc']:.3f}")
+    metrics = card["metrics"]
+    print(f"model: {out} · held-out accuracy {metrics['accuracy']:.3f} · ROC AUC {metrics['roc_auc']:.3f}")
     return card

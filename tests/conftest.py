@@ -24,3 +24,17 @@ def shared_data() -> Path:
             pytest.fail(f"shared data folder {path} is missing (set PEAKDATA_SHARED_DATA)")
         pytest.skip(f"shared data folder {path} is missing")
     return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory):
+    """One temporary Prefect API for the session's flow runs (~10 s once instead of per flow)."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = str(home / "results")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

@@ -9,19 +9,19 @@ is checked: a body that ends short raises `SizeMismatch` after every byte it did
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
 import aiohttp
 import fsspec
 from fsspec.asyn import sync
-from fsspec.implementations.http import HTTPStreamFile
 
 __all__ = ["RemoteReadError", "SizeMismatch", "open_resumable"]
 
@@ -128,10 +128,42 @@ def _status_error(status: int, url: str, offset: int, retry_after: str | None) -
     return RemoteReadError(f"http_{status}", url, offset)
 
 
+class _HTTPBody:
+    """The body of one aiohttp response, read synchronously on the event loop of fsspec's HTTPFileSystem."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, response: aiohttp.ClientResponse) -> None:
+        self._loop = loop
+        self._response = response
+
+    def read(self, size: int = -1, /) -> bytes:
+        return sync(self._loop, self._response.content.read, size)
+
+    def close(self) -> None:
+        sync(self._loop, _close_response, self._response)
+
+
+async def _close_response(response: aiohttp.ClientResponse) -> None:
+    response.close()  # on the loop's thread: aiohttp is not thread-safe
+
+
+async def _get(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], timeout: aiohttp.ClientTimeout
+) -> aiohttp.ClientResponse:
+    """GET without following redirects; an error status closes the response before it is raised."""
+    response = await session.get(url, headers=headers, allow_redirects=False, timeout=timeout)
+    if response.status >= 400:
+        response.close()
+        raise aiohttp.ClientResponseError(
+            response.request_info, response.history, status=response.status, headers=response.headers
+        )
+    return response
+
+
 def _http_opener(url: str, timeout: float) -> _Opener:
-    # One shared HTTPFileSystem (fsspec caches it); raw bytes even if a mirror sets Content-Encoding: gzip,
-    # so offsets are byte offsets of the file. The per-request timeout bounds connecting and each chunk,
-    # not the whole transfer (aiohttp's default is 5 minutes in total, too short for a 1 GB WARC).
+    # fsspec's HTTPFileSystem (one shared instance, cached by fsspec) provides the aiohttp session and the
+    # event loop. Raw bytes even if a mirror sets Content-Encoding: gzip, so offsets are file offsets.
+    # The timeout bounds connecting and each wait for data, not the whole transfer (aiohttp's default is
+    # 5 minutes in total, too short for a 1 GB WARC).
     fs = fsspec.filesystem("http", client_kwargs={"auto_decompress": False})
     client_timeout = aiohttp.ClientTimeout(
         total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
@@ -140,20 +172,18 @@ def _http_opener(url: str, timeout: float) -> _Opener:
     def open_at(offset: int) -> _Opened:
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         session = sync(fs.loop, fs.set_session)
-        f = HTTPStreamFile(
-            fs, url, mode="rb", loop=fs.loop, session=session,
-            headers=headers, allow_redirects=False, timeout=client_timeout,
-        )
+        response = sync(fs.loop, _get, session, fs.encode_url(url), headers, client_timeout)
+        body = _HTTPBody(fs.loop, response)
         try:
-            return _http_response(f.r.status, f.r.headers, f, url, offset)
+            return _http_response(response.status, response.headers, body, url, offset)
         except BaseException:
-            f.close()
+            body.close()
             raise
 
     return open_at
 
 
-def _http_response(status: int, headers, f: HTTPStreamFile, url: str, offset: int) -> _Opened:
+def _http_response(status: int, headers: Mapping[str, str], body: _HTTPBody, url: str, offset: int) -> _Opened:
     """Check one response: where its body starts, the total size announced, and skip what we already have."""
     etag = headers.get("ETag")
     if 300 <= status < 400:
@@ -164,18 +194,18 @@ def _http_response(status: int, headers, f: HTTPStreamFile, url: str, offset: in
             bad = headers.get("Content-Range")
             raise RemoteReadError("http_206", url, offset, f"Content-Range {bad!r} for a resume at {offset}")
         total = None if m.group(3) == "*" else int(m.group(3))
-        return _Opened(f, total, etag)
+        return _Opened(body, total, etag)
     if status != 200:
         raise RemoteReadError(f"http_{status}", url, offset)
     length = headers.get("Content-Length")
     total = int(length) if length is not None and "Content-Encoding" not in headers else None
     skip = offset  # a server that ignores Range sends everything again: drop what was delivered already
     while skip:
-        got = f.read(min(skip, READ_CHUNK))
+        got = body.read(min(skip, READ_CHUNK))
         if not got:
             break
         skip -= len(got)
-    return _Opened(f, total, etag)
+    return _Opened(body, total, etag)
 
 
 def _fsspec_opener(url: str) -> _Opener:

@@ -1,0 +1,240 @@
+"""A supervised fastText model run by PyTorch (CPU or GPU): the same weights, the same probabilities.
+
+fastText's `predict` is a mean of input-matrix rows (an embedding bag) followed by a linear layer and a
+softmax. Running that as batched `embedding_bag` + matmul lets a GPU score crawl-size samples. Parity with
+fastText needs its exact tokenisation, reproduced here from `src/dictionary.cc` (fastText 0.9.2):
+
+- the line is split on the bytes `' ' \\n \\r \\t \\v \\f \\0` only, and the end-of-line token `</s>` is appended
+  (the Python `predict` adds the newline);
+- tokens starting with the label prefix are dropped; an in-vocabulary word contributes its own row;
+- with `maxn > 0` every word (in vocabulary or not, except `</s>`) also contributes its character n-grams of
+  `<word>` (lengths minn..maxn, counted in UTF-8 characters), each hashed with 32-bit FNV-1a over the bytes
+  (bytes are sign-extended, as fastText's `int8_t` cast does) into `nwords + hash % bucket`;
+- with `wordNgrams = n > 1` each run of 2..n consecutive word hashes is combined as
+  `h = h * 116049371 + next` in 64-bit unsigned arithmetic (hashes sign-extended from int32) → `nwords + h % bucket`.
+
+Output layers: `softmax` (and the default), `ova`/`ns` (independent sigmoids) and `hs` (hierarchical softmax over
+fastText's Huffman tree of label counts) are supported. Probabilities are reported as fastText reports them,
+`exp(log(p + 1e-5))`, so both backends can be swapped without moving a threshold. Quantized `.ftz` models store
+product-quantized matrices that are not exposed by the Python API: they run on the native backend only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from filters.classifiers.base import Classifier, resolve_device
+from filters.classifiers.fasttext_native import LABEL_PREFIX, detect_positive_label, load_fasttext
+
+EOS = b"</s>"
+_SPLIT = re.compile(rb"[ \n\r\t\v\f\x00]+")
+_NGRAM_MULT = np.uint64(116049371)
+_LOG_EPS = 1e-5  # fastText's std_log(x) = log(x + 1e-5)
+_CACHE_LIMIT = 2_000_000
+
+
+def fnv1a(data: bytes) -> int:
+    """fastText's `Dictionary::hash`: 32-bit FNV-1a with each byte sign-extended from int8."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ (b | 0xFFFFFF00 if b >= 0x80 else b)) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+@dataclass
+class FastTextTokenizer:
+    """Text → input-matrix row ids, exactly as fastText's `Dictionary::getLine` does for a supervised model."""
+
+    word_ids: dict[bytes, int]
+    nwords: int
+    minn: int
+    maxn: int
+    bucket: int
+    word_ngrams: int
+    label_prefix: bytes = LABEL_PREFIX.encode()
+
+    def __post_init__(self) -> None:
+        self._cache: dict[bytes, tuple[tuple[int, ...], int]] = {}
+
+    def char_ngrams(self, word: bytes) -> list[int]:
+        """Row ids of the character n-grams of `<word>` (fastText's `computeSubwords`)."""
+        if self.maxn <= 0 or self.bucket <= 0:
+            return []
+        w = b"<" + word + b">"
+        n = len(w)
+        out = []
+        for i in range(n):
+            if w[i] & 0xC0 == 0x80:  # not the first byte of a UTF-8 character
+                continue
+            h, j, length = 2166136261, i, 1  # FNV-1a state carried along as the n-gram grows
+            while j < n and length <= self.maxn:
+                b = w[j]
+                h = ((h ^ (b | 0xFFFFFF00 if b >= 0x80 else b)) * 16777619) & 0xFFFFFFFF
+                j += 1
+                while j < n and w[j] & 0xC0 == 0x80:
+                    b = w[j]
+                    h = ((h ^ (b | 0xFFFFFF00)) * 16777619) & 0xFFFFFFFF
+                    j += 1
+                if length >= self.minn and not (length == 1 and (i == 0 or j == n)):
+                    out.append(self.nwords + h % self.bucket)
+                length += 1
+        return out
+
+    def _token(self, token: bytes) -> tuple[tuple[int, ...], int]:
+        """(row ids, signed 32-bit hash) of one token, cached because crawl text repeats its words."""
+        hit = self._cache.get(token)
+        if hit is not None:
+            return hit
+        wid = self.word_ids.get(token, -1)
+        ids = [] if wid < 0 else [wid]
+        if token != EOS:
+            ids += self.char_ngrams(token)
+        h = fnv1a(token)
+        entry = (tuple(ids), h - (1 << 32) if h >= 1 << 31 else h)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[token] = entry
+        return entry
+
+    def encode(self, text: str) -> np.ndarray:
+        """Input-matrix row ids of one document (newlines count as spaces, one `</s>` at the end)."""
+        ids: list[int] = []
+        hashes: list[int] = []
+        for token in [*_SPLIT.split(text.encode("utf-8", "replace")), EOS]:
+            if not token or token.startswith(self.label_prefix):
+                continue
+            rows, h = self._token(token)
+            ids.extend(rows)
+            hashes.append(h)
+        word_ids = np.asarray(ids, dtype=np.int64)
+        if self.word_ngrams <= 1 or self.bucket <= 0 or len(hashes) < 2:
+            return word_ids
+        base = np.asarray(hashes, dtype=np.int64).view(np.uint64)  # sign extension, as in fastText
+        h = base
+        parts = [word_ids]
+        for step in range(1, self.word_ngrams):
+            if len(h) <= 1:
+                break
+            h = h[:-1] * _NGRAM_MULT + base[step:]
+            parts.append((h % np.uint64(self.bucket)).astype(np.int64) + self.nwords)
+        return np.concatenate(parts)
+
+    def encode_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat ids and per-document offsets, the input of `embedding_bag`."""
+        encoded = [self.encode(t) for t in texts]
+        lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+        offsets = np.zeros(len(encoded), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        flat = np.concatenate(encoded) if encoded else np.zeros(0, dtype=np.int64)
+        return flat, offsets
+
+
+def huffman_paths(counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """fastText's hierarchical-softmax tree (`HierarchicalSoftmaxLoss::buildTree`) as padded paths.
+
+    Returns (nodes, codes, mask), each (n_labels, depth): the output-matrix row of every inner node on a label's
+    path, whether the path goes right (sigmoid) or left (1 - sigmoid) there, and which entries are real.
+    """
+    osz = len(counts)
+    size = 2 * osz - 1
+    count = np.full(size, 1e15)
+    count[:osz] = counts
+    parent = np.full(size, -1)
+    binary = np.zeros(size, dtype=bool)
+    leaf, node = osz - 1, osz
+    for i in range(osz, size):
+        mini = [0, 0]
+        for j in range(2):
+            if leaf >= 0 and count[leaf] < count[node]:
+                mini[j] = leaf
+                leaf -= 1
+            else:
+                mini[j] = node
+                node += 1
+        count[i] = count[mini[0]] + count[mini[1]]
+        parent[mini[0]] = parent[mini[1]] = i
+        binary[mini[1]] = True
+    paths: list[list[tuple[int, bool]]] = []
+    for i in range(osz):
+        path, j = [], i
+        while parent[j] != -1:
+            path.append((int(parent[j]) - osz, bool(binary[j])))
+            j = parent[j]
+        paths.append(path)
+    depth = max((len(p) for p in paths), default=0)
+    nodes = np.zeros((osz, depth), dtype=np.int64)
+    codes = np.zeros((osz, depth), dtype=bool)
+    mask = np.zeros((osz, depth), dtype=bool)
+    for i, path in enumerate(paths):
+        for d, (n, c) in enumerate(path):
+            nodes[i, d], codes[i, d], mask[i, d] = n, c, True
+    return nodes, codes, mask
+
+
+class TorchFastTextClassifier(Classifier):
+    """fastText inference as `embedding_bag(mean)` + linear + softmax/sigmoid/HS in PyTorch, on CPU or GPU."""
+
+    def __init__(self, path: str | Path, positive_label: str | None = None, device: str = "auto",
+                 batch_size: int = 4096):
+        import torch
+
+        self.path = Path(path)
+        model = load_fasttext(str(self.path))
+        if model.is_quantized():
+            raise ValueError(f"{self.path} is a quantized fastText model: use the native fastText backend")
+        args = model.f.getArgs()
+        if args.model.name != "supervised":
+            raise ValueError(f"{self.path} is not a supervised fastText model")
+        self.device = resolve_device(device)
+        self.batch_size = batch_size
+        self.labels: list[str] = list(model.get_labels())
+        self.positive_label = detect_positive_label(self.labels, positive_label)
+        self.positive_index = self.labels.index(self.positive_label)
+        self.loss = args.loss.name
+        if self.loss not in ("softmax", "hs", "ova", "ns"):
+            raise ValueError(f"unsupported fastText loss {self.loss!r}")
+        words = model.get_words(on_unicode_error="replace")
+        self.tokenizer = FastTextTokenizer(
+            word_ids={w.encode("utf-8"): i for i, w in enumerate(words)}, nwords=len(words), minn=args.minn,
+            maxn=args.maxn, bucket=args.bucket, word_ngrams=args.wordNgrams, label_prefix=args.label.encode())
+        self.input_matrix = torch.from_numpy(model.get_input_matrix()).to(self.device)
+        self.output_matrix = torch.from_numpy(model.get_output_matrix()).to(self.device)
+        if self.loss == "hs":
+            _, counts = model.get_labels(include_freq=True)
+            self.hs_paths = tuple(torch.from_numpy(a).to(self.device) for a in huffman_paths(counts))
+        self.name = f"fasttext-torch:{self.path.name}[{self.positive_label.removeprefix(LABEL_PREFIX)}]"
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """All label probabilities as fastText reports them, (n_texts, n_labels) in `self.labels` order."""
+        import torch
+        import torch.nn.functional as F
+
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float64)
+        flat, offsets = self.tokenizer.encode_batch(texts)
+        empty = torch.from_numpy(np.diff(np.append(offsets, len(flat))) == 0).to(self.device)
+        with torch.inference_mode():
+            ids = torch.from_numpy(flat).to(self.device)
+            hidden = F.embedding_bag(ids, self.input_matrix, torch.from_numpy(offsets).to(self.device), mode="mean")
+            logits = hidden @ self.output_matrix.T
+            if self.loss == "softmax":
+                probs = torch.softmax(logits, dim=1) + _LOG_EPS
+            elif self.loss in ("ova", "ns"):
+                probs = torch.sigmoid(logits) + _LOG_EPS
+            else:  # the product of the sigmoids on the label's path, each step through std_log as in fastText
+                nodes, codes, mask = self.hs_paths
+                f = torch.sigmoid(logits[:, nodes])  # (batch, labels, depth)
+                step = torch.log(torch.where(codes, f, 1.0 - f) + _LOG_EPS)
+                probs = torch.exp(torch.where(mask, step, torch.zeros_like(step)).sum(dim=2))
+            probs[empty] = 0.0  # fastText predicts nothing for a line without any known row
+        return probs.double().cpu().numpy()
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0, dtype=np.float64)
+        return self.probabilities(texts)[:, self.positive_index]

@@ -1,0 +1,287 @@
+"""Vectorised Monte Carlo of stock vs. demand and the year the demand first reaches the stock.
+
+Everything is computed in log10 on a (draws x years) grid. Between grid years both curves are
+exponential (or, for linear stock growth, close to it), so the first crossing is found exactly by
+linear interpolation of the log gap; the exhaustion year of each draw is therefore a continuous decimal
+year (2028.4 = during 2028), and P(exhausted by Y) is the share of draws whose crossing is <= Y.0.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecasts.distributions import Sampler
+from forecasts.scaling import muennighoff_multiplier
+from forecasts.scenario import DemandSpec, Quantity, Scenario, TierSpec, load_scenario
+
+QUANTILES = {"p2.5": 0.025, "p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95, "p97.5": 0.975}
+YEAR_QUANTILES = {"p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
+METHODS = ("historical", "compute")
+SENSITIVITY_DRAWS = 20_000
+_NEVER = 1e9  # stands in for "not within the horizon" while taking quantiles
+
+
+@dataclass
+class TierDraws:
+    """Per-draw paths for one tier (log10 units) and its exhaustion years."""
+
+    log_raw: np.ndarray
+    log_effective: np.ndarray
+    log_demand: np.ndarray  # the mixture actually used
+    exhaustion: dict[str, np.ndarray]  # "mixture", "historical", "compute" -> decimal year or inf
+
+
+def _value(q: Quantity, s: Sampler) -> np.ndarray:
+    total = np.zeros(s.n)
+    for name, dist in q.terms.items():
+        total = total + s.draw(name, dist)
+    return total
+
+
+def _log10_positive(x: np.ndarray, what: str) -> np.ndarray:
+    if np.any(x <= 0):
+        raise ValueError(f"{what} must be positive in every draw (check its distribution)")
+    return np.log10(x)
+
+
+def _stock(t: TierSpec, s: Sampler, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log10 raw and effective stock, (draws x years)."""
+    log0 = np.zeros(s.n)
+    for q in t.factors:
+        log0 += _log10_positive(_value(q, s), "stock factor")
+    for q in t.divisors:
+        log0 -= _log10_positive(_value(q, s), "stock divisor")
+    dt = years - t.base_year
+    if t.growth_form == "exponential":
+        lg = np.zeros(s.n)
+        for q in t.growth:
+            lg += _log10_positive(_value(q, s), "growth factor")
+        log_raw = log0[:, None] + lg[:, None] * dt[None, :]
+    else:  # linear: S(t) = S0 (1 + r (t - base)); kept positive when projecting before the base year
+        rate = _value(t.growth[0], s)
+        log_raw = log0[:, None] + np.log10(np.maximum(1.0 + rate[:, None] * dt[None, :], 1e-6))
+    log_eff = np.zeros(s.n)
+    if t.usable_fraction is not None:
+        log_eff += _log10_positive(_value(t.usable_fraction, s), "usable fraction")
+    rep = t.repetition
+    if rep.model == "capped":
+        assert rep.multiplier is not None
+        log_eff += _log10_positive(_value(rep.multiplier, s), "repetition multiplier")
+    elif rep.model == "muennighoff":
+        assert rep.epochs is not None
+        log_eff += np.log10(muennighoff_multiplier(np.maximum(_value(rep.epochs, s), 1.0), rep.r_star))
+    return log_raw, log_raw + log_eff[:, None]
+
+
+def _demand(d: DemandSpec, s: Sampler, years: np.ndarray) -> dict[str, np.ndarray]:
+    """log10 dataset size of the largest run by method, plus the mixture, (draws x years)."""
+    dt = years - d.base_year
+    ot = 0.5 * np.log10(d.overtrain)
+    hist = (_log10_positive(_value(d.hist_base, s), "historical base")[:, None]
+            + _value(d.hist_growth, s)[:, None] * dt[None, :])
+    g1 = _value(d.comp_growth, s)[:, None]
+    if d.slowdown_year is None:
+        log_c = g1 * dt[None, :]
+    else:
+        assert d.slowdown_growth is not None
+        before = np.minimum(years, d.slowdown_year) - d.base_year
+        after = np.maximum(years - d.slowdown_year, 0.0)
+        log_c = g1 * before[None, :] + _value(d.slowdown_growth, s)[:, None] * after[None, :]
+    log_c = log_c + _log10_positive(_value(d.comp_base_flop, s), "compute base")[:, None]
+    # Chinchilla: D = sqrt(tokens_per_param * C / flop_per_param_token), in the tier's unit
+    comp = 0.5 * (np.log10(d.tokens_per_param / d.flop_per_param_token) + log_c) + np.log10(d.unit_factor)
+    out = {"historical": hist + (ot if "historical" in d.overtrain_applies_to else 0.0),
+           "compute": comp + (ot if "compute" in d.overtrain_applies_to else 0.0)}
+    name = f"{d.key}.method"
+    if name in s.fixed:  # tornado: 0 = historical trend only, 1 = compute projection only
+        use_hist = np.full(s.n, s.fixed[name] < 0.5)
+    else:
+        use_hist = s.rng(name).random(s.n) < d.w_historical
+    out["mixture"] = np.where(use_hist[:, None], out["historical"], out["compute"])
+    out["use_historical"] = use_hist
+    return out
+
+
+def first_crossing(gap: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Decimal year at which each row's log gap (demand - stock) first reaches 0; inf if never on the grid.
+
+    Rows already exhausted at the first grid year are extrapolated backwards along the first interval.
+    """
+    pos = gap >= 0
+    hit = pos.any(axis=1)
+    k = np.where(pos[:, 0], 1, pos.argmax(axis=1))
+    rows = np.arange(gap.shape[0])
+    g0, g1 = gap[rows, k - 1], gap[rows, k]
+    denom = g1 - g0
+    frac = np.divide(-g0, denom, out=np.zeros_like(g0), where=denom > 0)
+    t = years[k - 1] + frac * (years[k] - years[k - 1])
+    return np.where(hit, t, np.inf)
+
+
+def simulate(scn: Scenario, draws: int, seed: int, fixed: Mapping[str, float] | None = None,
+             tiers: list[str] | None = None) -> tuple[dict[str, TierDraws], Sampler]:
+    """Draw every input once (shared inputs shared across tiers) and project each tier."""
+    if draws < 100:
+        raise ValueError("draws must be at least 100")
+    years = np.arange(scn.years[0], scn.years[1] + 1, dtype=np.float64)
+    s = Sampler(draws, seed, fixed)
+    demand_cache: dict[int, dict[str, np.ndarray]] = {}
+    out: dict[str, TierDraws] = {}
+    for name in tiers or list(scn.tiers):
+        t = scn.tiers[name]
+        log_raw, log_eff = _stock(t, s, years)
+        dem = demand_cache.setdefault(id(t.demand), _demand(t.demand, s, years))
+        ex = {m: first_crossing(dem[m] - log_eff, years) for m in METHODS}
+        ex["mixture"] = np.where(dem["use_historical"], ex["historical"], ex["compute"])
+        out[name] = TierDraws(log_raw, log_eff, dem["mixture"], ex)
+    return out, s
+
+
+def _sig(x: float, digits: int = 5) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+def year_quantiles(t: np.ndarray, horizon: float, qs: Mapping[str, float] = YEAR_QUANTILES) -> dict[str, float | None]:
+    """Quantiles of exhaustion years; None where the quantile lies beyond the horizon (or never)."""
+    vals = np.quantile(np.where(np.isfinite(t), t, _NEVER), list(qs.values()))
+    return {k: (round(float(v), 2) if v <= horizon else None) for k, v in zip(qs, vals, strict=True)}
+
+
+def _band(log_x: np.ndarray, years: np.ndarray) -> dict[str, dict[str, float]]:
+    q = np.quantile(log_x, list(QUANTILES.values()), axis=0)
+    return {str(int(y)): {k: _sig(10 ** q[i, j]) for i, k in enumerate(QUANTILES)} for j, y in enumerate(years)}
+
+
+def _p_by(t: np.ndarray, years: np.ndarray) -> dict[str, float]:
+    share = np.searchsorted(np.sort(t), years, side="right") / len(t)
+    return {str(int(y)): round(float(p), 4) for y, p in zip(years, share, strict=True)}
+
+
+def _label(name: str) -> str:
+    """'demand.historical.growth_oom' -> 'demand historical growth oom' for chart labels."""
+    return name.replace("tiers.", "").replace("_", " ").replace(".", " ")
+
+
+def sensitivity(scn: Scenario, draws: int = SENSITIVITY_DRAWS, seed: int = 0) -> dict[str, Any]:
+    """Tornado data: the median exhaustion year with each input pinned at each end of its interval.
+
+    Other inputs keep their random draws (common random numbers), so each swing is the effect of that
+    input alone. The demand method (historical trend vs compute projection) is swung the same way.
+    """
+    horizon = float(scn.years[1])
+    base, sampler = simulate(scn, draws, seed)
+    base_p50 = {t: year_quantiles(d.exhaustion["mixture"], horizon, {"p50": 0.5})["p50"] for t, d in base.items()}
+    cases: list[tuple[str, str, Any, Any, dict[str, float], dict[str, float]]] = []
+    for name, dist in sampler.registry.items():
+        if dist.is_constant:
+            continue
+        lo, hi = dist.interval()
+        cases.append((name, _label(name), lo, hi, {name: lo}, {name: hi}))
+    for key in sorted({t.demand.key for t in scn.tiers.values()}):
+        name = f"{key}.method"
+        cases.append((name, "demand method (historical trend vs compute projection)", "historical", "compute",
+                      {name: 0.0}, {name: 1.0}))
+    reach = {t: {*simulate(scn, 100, seed, tiers=[t])[1].registry, f"{scn.tiers[t].demand.key}.method"}
+             for t in scn.tiers}
+    rows: dict[str, list[dict[str, Any]]] = {t: [] for t in scn.tiers}
+    for name, label, lo, hi, fix_lo, fix_hi in cases:
+        runs = [simulate(scn, draws, seed, fixed=f)[0] for f in (fix_lo, fix_hi)]
+        for tier in scn.tiers:
+            if name not in reach[tier]:
+                continue
+            p_lo, p_hi = (year_quantiles(r[tier].exhaustion["mixture"], horizon, {"p50": 0.5})["p50"] for r in runs)
+            swing = None if p_lo is None or p_hi is None else round(abs(p_hi - p_lo), 2)
+            rows[tier].append({"input": name, "label": label, "low": lo, "high": hi,
+                               "p50_at_low": p_lo, "p50_at_high": p_hi, "swing_years": swing})
+    for tier_rows in rows.values():
+        tier_rows.sort(key=lambda r: -(r["swing_years"] if r["swing_years"] is not None else np.inf))
+    return {"draws": draws, "seed": seed, "measure": "median exhaustion year (decimal year)",
+            "baseline_p50": base_p50, "tiers": rows}
+
+
+def summarize(scn: Scenario, sims: Mapping[str, TierDraws], sampler: Sampler, draws: int, seed: int,
+              elapsed_s: float) -> dict[str, Any]:
+    """The forecast.json structure (see docs/readme/forecast.md)."""
+    years = np.arange(scn.years[0], scn.years[1] + 1, dtype=np.float64)
+    horizon = float(scn.years[1])
+    tiers: dict[str, Any] = {}
+    exhaustion: dict[str, Any] = {}
+    for name, d in sims.items():
+        mix = d.exhaustion["mixture"]
+        tiers[name] = {
+            "stock": {"raw": _band(d.log_raw, years), "effective": _band(d.log_effective, years)},
+            "demand": _band(d.log_demand, years),
+            "exhaustion_year": year_quantiles(mix, horizon, {"p10": 0.1, "p50": 0.5, "p90": 0.9}),
+            "p_exhausted_by": _p_by(mix, years),
+        }
+        exhaustion[name] = {m: {**year_quantiles(d.exhaustion[m], horizon),
+                                "p_not_within_horizon": round(float(np.mean(~np.isfinite(d.exhaustion[m]))), 4)}
+                            for m in ("mixture", *METHODS)}
+    units = {name: t.unit for name, t in scn.tiers.items() if name in sims}
+    inputs = {
+        "title": scn.title, "citation": scn.citation, **scn.settings,
+        "units": {"stock": units, "demand": units, "exhaustion_year": "decimal calendar year (2028.4 = during 2028)",
+                  "p_exhausted_by": "probability that demand has reached the effective stock by 1 January of YEAR",
+                  "quantity_keys": "YEAR -> quantiles p2.5..p97.5 of the Monte Carlo draws at 1 January of YEAR"},
+        "distributions": {n: d.describe() for n, d in sorted(sampler.registry.items())},
+        "draws": draws, "seed": seed,
+    }
+    if "measured" in scn.settings:
+        inputs["basis"] = scn.settings["measured"]["basis"]
+    return {"scenario": scn.name, "tiers": tiers, "inputs": inputs, "exhaustion": exhaustion,
+            "meta": {"years": [int(y) for y in years], "horizon": int(horizon), "draws": draws, "seed": seed,
+                     "elapsed_s": round(elapsed_s, 3)}}
+
+
+def run_forecast(scenario: str | Path, stocks_path: Path | None = None, overtrain: float | None = None,
+                 epochs: float | None = None, draws: int = 100_000, seed: int = 0, *,
+                 with_sensitivity: bool = True) -> dict[str, Any]:
+    """Run one scenario: forecast.json's dict, plus `exhaustion` (per demand method) and `sensitivity`.
+
+    scenario: packaged name (epoch2024, epoch2022, measured) or a YAML path. stocks_path: the run's
+    stocks.json, required by `measured`. overtrain: k-fold overtraining (demand x sqrt(k)). epochs:
+    repeat the data this many times, valued with Muennighoff et al.'s formula (replaces the scenario's
+    repetition model). Seeded: the same arguments give the same numbers.
+    """
+    scn = load_scenario(scenario, stocks_path=stocks_path, overtrain=overtrain, epochs=epochs, seed=seed)
+    start = time.perf_counter()
+    sims, sampler = simulate(scn, draws, seed)
+    result = summarize(scn, sims, sampler, draws, seed, time.perf_counter() - start)
+    if with_sensitivity:
+        result["sensitivity"] = sensitivity(scn, min(draws, SENSITIVITY_DRAWS), seed)
+    return result
+
+
+DEFAULT_VARIANTS: dict[str, dict[str, float | None]] = {
+    "Chinchilla-optimal": {"overtrain": None, "epochs": None},
+    "5x overtraining": {"overtrain": 5.0, "epochs": None},
+    "100x overtraining": {"overtrain": 100.0, "epochs": None},
+    "1 epoch (no repetition)": {"overtrain": None, "epochs": 1.0},
+    "4 epochs (Muennighoff)": {"overtrain": None, "epochs": 4.0},
+}
+
+
+def compare_scenarios(scenario: str | Path, variants: Mapping[str, Mapping[str, float | None]] | None = None,
+                      stocks_path: Path | None = None, draws: int = 100_000, seed: int = 0) -> dict[str, Any]:
+    """The same scenario under several overtraining / repetition settings, side by side.
+
+    Returns {"scenario", "variants": {label: {"overtrain", "epochs", "tiers": {tier: {"exhaustion_year",
+    "p_exhausted_by"}}}}}; `charts.scenario_comparison` draws it.
+    """
+    out: dict[str, Any] = {"scenario": None, "variants": {}}
+    for label, v in (variants or DEFAULT_VARIANTS).items():
+        res = run_forecast(scenario, stocks_path, v.get("overtrain"), v.get("epochs"), draws, seed,
+                           with_sensitivity=False)
+        out["scenario"] = res["scenario"]
+        out["variants"][label] = {
+            "overtrain": v.get("overtrain"), "epochs": v.get("epochs"),
+            "tiers": {t: {"exhaustion_year": r["exhaustion_year"], "p_exhausted_by": r["p_exhausted_by"]}
+                      for t, r in res["tiers"].items()},
+        }
+    return out

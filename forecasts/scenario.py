@@ -1,0 +1,389 @@
+"""Scenario YAML -> typed model specification.
+
+A scenario states supply (stock in a base year, growth, usable fraction, repetition) and demand
+(historical trend, compute projection, their mixture). Keys at the top level are shared by every
+tier and drawn once per run; a tier may override any of them, and then gets its own draws.
+`extends: NAME` starts from another scenario (the `measured` scenario reuses epoch2024's demand and
+web stock). The `measured:` block turns a stocks.json into one tier per quality level.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from forecasts.distributions import Dist, lognormal_from_ci90, parse_dist
+from forecasts.scaling import FLOP_PER_PARAM_TOKEN, R_STAR, TOKENS_PER_PARAM
+from forecasts.trends import fit_crawl_growth, fit_dataset_trend
+
+SCENARIO_DIR = Path(str(resources.files("forecasts") / "scenarios"))
+TIER_KEYS = ("unit", "stock", "usable_fraction", "repetition", "demand")
+QUALITY_ORDER = ("high", "medium", "low")
+CRAWL_SCALE_FILES = 10_000  # a Common Crawl stratum with this many population files is a whole crawl
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An uncertain value: the sum of one or more named inputs (one term unless tiers are pooled)."""
+
+    terms: dict[str, Dist]
+
+
+@dataclass(frozen=True)
+class RepetitionSpec:
+    model: str  # "none" | "capped" | "muennighoff"
+    multiplier: Quantity | None = None  # capped: effective data per unique token
+    epochs: Quantity | None = None  # muennighoff: passes over the data
+    r_star: float = R_STAR
+
+
+@dataclass(frozen=True)
+class DemandSpec:
+    """Dataset size of the largest training run, in the tier's unit, by year."""
+
+    key: str  # name prefix of its inputs; tiers sharing a key share draws
+    base_year: float
+    w_historical: float
+    overtrain: float
+    overtrain_applies_to: tuple[str, ...]
+    hist_base: Quantity
+    hist_growth: Quantity  # orders of magnitude per year
+    comp_base_flop: Quantity
+    comp_growth: Quantity  # orders of magnitude per year
+    slowdown_year: float | None
+    slowdown_growth: Quantity | None
+    tokens_per_param: float
+    flop_per_param_token: float
+    unit_factor: float  # tier units per token (e.g. words per token)
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    name: str
+    unit: str
+    base_year: float
+    factors: tuple[Quantity, ...]
+    divisors: tuple[Quantity, ...]
+    growth_form: str  # "exponential" (product of yearly factors) | "linear" (rate of the base-year level)
+    growth: tuple[Quantity, ...]
+    usable_fraction: Quantity | None
+    repetition: RepetitionSpec
+    demand: DemandSpec
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    citation: str
+    years: tuple[int, int]
+    tiers: dict[str, TierSpec]
+    settings: dict[str, Any] = field(default_factory=dict)  # JSON-ready echo for `inputs`
+
+
+def scenario_path(scenario: str | Path, relative_to: Path | None = None) -> Path:
+    """A packaged scenario name (`epoch2024`) or a YAML path."""
+    text = str(scenario)
+    if isinstance(scenario, str) and "/" not in text and not text.endswith((".yaml", ".yml")):
+        path = SCENARIO_DIR / f"{text}.yaml"
+        if not path.is_file():
+            names = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+            raise ValueError(f"unknown scenario {text!r}; packaged scenarios: {names}")
+        return path
+    path = Path(text)
+    if not path.is_absolute() and relative_to is not None and not path.is_file():
+        path = relative_to / path
+    if not path.is_file():
+        raise FileNotFoundError(f"scenario file {path} not found")
+    return path
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_scenario_dict(scenario: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
+    """The scenario's YAML with `extends` resolved (child keys win, mappings merge)."""
+    path = scenario_path(scenario)
+    if path in _seen:
+        raise ValueError(f"circular 'extends' through {path}")
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a scenario must be a YAML mapping")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw, path
+    parent_path = scenario_path(parent, relative_to=path.parent)
+    base, _ = load_scenario_dict(parent_path, (*_seen, path))
+    for key in ("tiers", "measured"):
+        base.pop(key, None)  # a child states its own tiers
+    return _merge(base, raw), path
+
+
+def _table_path(value: Any, yaml_dir: Path) -> Path | None:
+    if value in (None, "default"):
+        return None
+    path = Path(str(value))
+    return path if path.is_absolute() else yaml_dir / path
+
+
+class _Parser:
+    """Turns the merged YAML into specs; runs the trend fits the scenario asks for (seeded)."""
+
+    def __init__(self, raw: dict[str, Any], yaml_dir: Path, seed: int) -> None:
+        self.raw = raw
+        self.yaml_dir = yaml_dir
+        self.seed = seed
+        self.fits: dict[str, Any] = {}
+
+    def quantity(self, spec: Any, name: str) -> Quantity:
+        if isinstance(spec, Mapping) and "fit" in spec:
+            return Quantity({name: self.fit(spec["fit"], name)})
+        return Quantity({name: parse_dist(spec, name)})
+
+    def fit(self, spec: Mapping[str, Any], name: str) -> Dist:
+        """A bootstrap fit as an empirical input: demand growth (OOM/yr) or crawl growth (rate/yr)."""
+        kind = spec.get("kind", "dataset_trend")
+        table = _table_path(spec.get("table"), self.yaml_dir)
+        n_boot = int(spec.get("bootstrap", 2000))
+        if kind == "dataset_trend":
+            res = fit_dataset_trend(table, str(spec.get("domain", "Language")), str(spec.get("start", "2010-01-01")),
+                                    str(spec.get("end", "2024-01-01")), n_boot, self.seed)
+            samples = res.samples
+        elif kind == "crawl_growth":
+            res = fit_crawl_growth(table, str(spec.get("series", "digests")), str(spec.get("start", "2019-01-01")),
+                                   str(spec.get("form", "linear")), float(spec.get("base_year", 2024)), n_boot,
+                                   self.seed)
+            samples = res.samples
+        else:
+            raise ValueError(f"{name}: unknown fit kind {kind!r}")
+        self.fits[name] = {"kind": kind, **res.describe()}
+        return Dist("empirical", 0.0, 0.0, ci=0.95, samples=samples, source=f"bootstrap fit ({kind})")
+
+    def stock(self, spec: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+        growth = spec.get("growth") or {}
+        form = str(growth.get("form", "exponential"))
+        if form == "exponential":
+            terms = tuple(self.quantity(v, f"{prefix}.growth.{k}") for k, v in (growth.get("factors") or {}).items())
+        elif form == "linear":
+            rate = {"fit": growth["fit"]} if "fit" in growth else growth.get("rate", 0.0)
+            terms = (self.quantity(rate, f"{prefix}.growth.rate"),)
+        else:
+            raise ValueError(f"{prefix}.growth.form must be exponential or linear, got {form!r}")
+        factors = tuple(self.quantity(v, f"{prefix}.factors.{k}") for k, v in (spec.get("factors") or {}).items())
+        if not factors:
+            raise ValueError(f"{prefix}: needs at least one factor")
+        return {"base_year": float(spec.get("base_year", self.raw.get("years", {}).get("start", 2024))),
+                "factors": factors,
+                "divisors": tuple(self.quantity(v, f"{prefix}.divisors.{k}")
+                                  for k, v in (spec.get("divisors") or {}).items()),
+                "growth_form": form, "growth": terms}
+
+    def repetition(self, spec: Any, prefix: str) -> RepetitionSpec:
+        if not spec or spec.get("model", "none") == "none":
+            return RepetitionSpec("none")
+        model = spec["model"]
+        if model == "capped":
+            return RepetitionSpec("capped", multiplier=self.quantity(spec["multiplier"], f"{prefix}.multiplier"))
+        if model == "muennighoff":
+            return RepetitionSpec("muennighoff", epochs=self.quantity(spec["epochs"], f"{prefix}.epochs"),
+                                  r_star=float(spec.get("r_star", R_STAR)))
+        raise ValueError(f"{prefix}.model must be none, capped or muennighoff, got {model!r}")
+
+    def demand(self, spec: Mapping[str, Any], prefix: str) -> DemandSpec:
+        hist, comp = spec["historical"], spec["compute"]
+        weights = spec.get("weights", {"historical": 0.5, "compute": 0.5})
+        w_h, w_c = float(weights.get("historical", 0.0)), float(weights.get("compute", 0.0))
+        if w_h < 0 or w_c < 0 or w_h + w_c <= 0:
+            raise ValueError(f"{prefix}.weights must be non-negative and not both zero")
+        slow = comp.get("slowdown")
+        data = comp.get("data") or {}
+        applies = tuple(spec.get("overtrain_applies_to", ("historical", "compute")))
+        if set(applies) - {"historical", "compute"}:
+            raise ValueError(f"{prefix}.overtrain_applies_to: only historical and compute, got {applies}")
+        return DemandSpec(
+            key=prefix, base_year=float(spec.get("base_year", 2024)), w_historical=w_h / (w_h + w_c),
+            overtrain=float(spec.get("overtrain", 1.0)), overtrain_applies_to=applies,
+            hist_base=self.quantity(hist["base"], f"{prefix}.historical.base"),
+            hist_growth=self.quantity(hist["growth_oom"], f"{prefix}.historical.growth_oom"),
+            comp_base_flop=self.quantity(comp["base_flop"], f"{prefix}.compute.base_flop"),
+            comp_growth=self.quantity(comp["growth_oom"], f"{prefix}.compute.growth_oom"),
+            slowdown_year=None if not slow else float(slow["year"]),
+            slowdown_growth=None if not slow else self.quantity(slow["growth_oom"],
+                                                                f"{prefix}.compute.slowdown.growth_oom"),
+            tokens_per_param=float(data.get("tokens_per_param", TOKENS_PER_PARAM)),
+            flop_per_param_token=float(data.get("flop_per_param_token", FLOP_PER_PARAM_TOKEN)),
+            unit_factor=float(data.get("unit_factor", 1.0)),
+        )
+
+    def tier(self, name: str, spec: Mapping[str, Any], shared: dict[str, Any]) -> TierSpec:
+        def pick(key: str) -> tuple[Any, str]:
+            return (spec[key], f"tiers.{name}.{key}") if key in spec else (self.raw.get(key), key)
+
+        stock_spec, stock_prefix = pick("stock")
+        demand_spec, demand_prefix = pick("demand")
+        if stock_spec is None or demand_spec is None:
+            raise ValueError(f"tier {name!r}: needs a stock and a demand (its own or the scenario's)")
+        cache_key = (stock_prefix, demand_prefix)
+        stock = shared.setdefault(("stock", cache_key[0]), self.stock(stock_spec, stock_prefix))
+        demand = shared.setdefault(("demand", demand_prefix), self.demand(demand_spec, demand_prefix))
+        frac_spec, frac_prefix = pick("usable_fraction")
+        usable = None
+        if isinstance(frac_spec, Quantity):
+            usable = frac_spec
+        elif frac_spec is not None:
+            usable = shared.setdefault(("frac", frac_prefix), self.quantity(frac_spec, frac_prefix))
+        rep_spec, rep_prefix = pick("repetition")
+        repetition = shared.setdefault(("rep", rep_prefix), self.repetition(rep_spec, rep_prefix))
+        unit, _ = pick("unit")
+        return TierSpec(name=name, unit=str(unit or "tokens"), usable_fraction=usable, repetition=repetition,
+                        demand=demand, **stock)
+
+
+def _apply_overrides(raw: dict[str, Any], overtrain: float | None, epochs: float | None) -> None:
+    """--overtrain K scales every demand; --epochs E swaps every repetition model for Muennighoff's."""
+    blocks = [raw] + [t for t in (raw.get("tiers") or {}).values() if isinstance(t, dict)]
+    if overtrain is not None:
+        if overtrain <= 0:
+            raise ValueError("overtrain must be positive")
+        for block in blocks:
+            if isinstance(block.get("demand"), dict):
+                block["demand"]["overtrain"] = float(overtrain)
+    if epochs is not None:
+        if epochs < 1:
+            raise ValueError("epochs must be >= 1")
+        for block in blocks:
+            if block is raw or "repetition" in block:
+                block["repetition"] = {"model": "muennighoff", "epochs": float(epochs), "r_star": R_STAR}
+
+
+def is_crawl_scale(stocks: Mapping[str, Any]) -> bool:
+    """Does the stocks.json estimate a whole crawl (so its absolute totals mean something)?"""
+    strata = (stocks.get("design") or {}).get("strata") or {}
+    return any(str(name).startswith("CC-MAIN") and float((s or {}).get("population_files", 0)) >= CRAWL_SCALE_FILES
+               for name, s in strata.items())
+
+
+def _measured_tiers(raw: dict[str, Any], stocks: Mapping[str, Any], stocks_path: Path) -> dict[str, Any]:
+    """One tier per quality level of stocks.json, pooled `X or better` when `cumulative` is set."""
+    cfg = raw.get("measured") or {}
+    basis = str(cfg.get("basis", "auto"))
+    if basis == "auto":
+        basis = "absolute" if is_crawl_scale(stocks) else "fraction_of_web"
+    if basis not in ("absolute", "fraction_of_web"):
+        raise ValueError(f"measured.basis must be auto, absolute or fraction_of_web, got {basis!r}")
+    tiers_in = stocks.get("tiers") or {}
+    if not tiers_in:
+        raise ValueError(f"{stocks_path}: no tiers")
+    order = [t for t in cfg.get("order", QUALITY_ORDER) if t in tiers_in]
+    order += [t for t in tiers_in if t not in order]
+    cumulative = bool(cfg.get("cumulative", True))
+    unit = str(stocks.get("unit", "tokens"))
+    tiers: dict[str, Any] = {}
+    for i, name in enumerate(order):
+        members = order[: i + 1] if cumulative else [name]
+        if basis == "fraction_of_web":
+            fractions = {}
+            for m in members:
+                t = tiers_in[m]
+                dedup = t["tokens"]["dedup"]
+                rel = [c / dedup["estimate"] for c in dedup["ci90"]] if dedup["estimate"] > 0 else [1.0, 1.0]
+                frac = float(t["fraction_of_tokens"]["dedup"])
+                fractions[f"measured.fraction_of_tokens.{m}"] = lognormal_from_ci90(
+                    frac, [frac * rel[0], frac * rel[1]], source=f"{stocks_path.name}: tiers.{m}.fraction_of_tokens")
+            tiers[name] = {"usable_fraction": Quantity(fractions)}
+        else:
+            raw_terms = {f"measured.tokens_raw.{m}": lognormal_from_ci90(
+                tiers_in[m]["tokens"]["raw"]["estimate"], tiers_in[m]["tokens"]["raw"]["ci90"],
+                source=f"{stocks_path.name}: tiers.{m}.tokens.raw") for m in members}
+            raw_total = sum(tiers_in[m]["tokens"]["raw"]["estimate"] for m in members)
+            dedup_total = sum(tiers_in[m]["tokens"]["dedup"]["estimate"] for m in members)
+            tiers[name] = {"usable_fraction": dedup_total / raw_total if raw_total > 0 else 1.0,
+                           "_raw_terms": raw_terms}
+        tiers[name]["unit"] = unit
+    raw["_measured"] = {"basis": basis, "cumulative": cumulative, "order": order, "stocks_json": str(stocks_path),
+                        "population": stocks.get("population"), "tokenizer": stocks.get("tokenizer"),
+                        "crawl_scale": is_crawl_scale(stocks)}
+    return tiers
+
+
+def load_scenario(scenario: str | Path, stocks_path: Path | None = None, overtrain: float | None = None,
+                  epochs: float | None = None, seed: int = 0) -> Scenario:
+    """Parse a scenario (name or path), apply CLI overrides and, for `measured:`, the stocks.json."""
+    raw, path = load_scenario_dict(scenario)
+    yaml_dir = path.parent
+    if "measured" in raw:
+        if stocks_path is None:
+            raise ValueError(f"scenario {raw.get('name', path.stem)!r} needs a stocks.json (stocks_path)")
+        stocks_path = Path(stocks_path)
+        stocks = json.loads(stocks_path.read_text(encoding="utf-8"))
+        raw["tiers"] = _measured_tiers(raw, stocks, stocks_path)
+        cfg = raw["measured"] or {}
+        if raw["_measured"]["basis"] == "absolute":  # tiers supply their pooled token totals as the factor
+            raw["stock"] = {"base_year": cfg.get("base_year", 2024), "factors": {"tokens_raw": 1.0}}
+        if cfg.get("stock_growth"):
+            raw["stock"]["growth"] = cfg["stock_growth"]
+    _apply_overrides(raw, overtrain, epochs)
+    parser = _Parser(raw, yaml_dir, seed)
+    shared: dict[Any, Any] = {}
+    tiers: dict[str, TierSpec] = {}
+    for name, spec in (raw.get("tiers") or {}).items():
+        spec = dict(spec or {})
+        raw_terms = spec.pop("_raw_terms", None)
+        unknown = set(spec) - set(TIER_KEYS)
+        if unknown:
+            raise ValueError(f"tier {name!r}: unknown keys {sorted(unknown)} (allowed: {TIER_KEYS})")
+        if isinstance(spec.get("usable_fraction"), int | float):
+            spec["usable_fraction"] = {"value": spec["usable_fraction"]}
+        tier = parser.tier(name, spec, shared)
+        if raw_terms:  # absolute basis: the pooled raw token estimate replaces the unit factor
+            tier = TierSpec(**{**tier.__dict__, "factors": (Quantity(raw_terms),)})
+        tiers[name] = tier
+    if not tiers:
+        raise ValueError(f"{path}: no tiers")
+    years = raw.get("years") or {}
+    start, end = int(years.get("start", 2024)), int(years.get("end", 2050))
+    if end - start < 2:
+        raise ValueError("years.end must be at least two years after years.start")
+    settings = {"file": str(path), "years": [start, end], "overtrain": overtrain, "epochs": epochs,
+                "fits": parser.fits, "structure": _structure(tiers)}
+    if "_measured" in raw:
+        settings["measured"] = raw["_measured"]
+    return Scenario(name=str(raw.get("name", path.stem)), title=str(raw.get("title", "")),
+                    citation=str(raw.get("citation", "")), years=(start, end), tiers=tiers, settings=settings)
+
+
+def _structure(tiers: Mapping[str, TierSpec]) -> dict[str, Any]:
+    """The non-random settings of each tier, for the forecast's `inputs` echo."""
+    out: dict[str, Any] = {}
+    for name, t in tiers.items():
+        d = t.demand
+        out[name] = {
+            "unit": t.unit, "stock_base_year": t.base_year, "stock_growth_form": t.growth_form,
+            "stock_inputs": sorted(n for q in (*t.factors, *t.divisors, *t.growth) for n in q.terms),
+            "usable_fraction_inputs": sorted(t.usable_fraction.terms) if t.usable_fraction else None,
+            "repetition": {"model": t.repetition.model, "r_star": t.repetition.r_star
+                           if t.repetition.model == "muennighoff" else None},
+            "demand": {"inputs": d.key, "base_year": d.base_year,
+                       "weights": {"historical": d.w_historical, "compute": 1.0 - d.w_historical},
+                       "overtrain": d.overtrain, "overtrain_applies_to": list(d.overtrain_applies_to),
+                       "compute_to_data": {"tokens_per_param": d.tokens_per_param,
+                                           "flop_per_param_token": d.flop_per_param_token,
+                                           "unit_factor": d.unit_factor},
+                       "compute_slowdown_year": d.slowdown_year},
+        }
+    return out

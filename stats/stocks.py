@@ -1,0 +1,401 @@
+"""Token stocks of a run: tallies by crawl × language × tier × dedup state × TLD, and design-based estimates.
+
+Reads the run directory's narrow columns only (never `text`), joins the tables on `doc_id` lazily and holds
+about 60 bytes per document in memory. See docs/readme/stocks.md for the schemas and the estimator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from stats.estimators import (
+    REFERENCE_SIZES,
+    Estimate,
+    FileDesign,
+    estimate_cells,
+    estimate_totals,
+    pair_replicates,
+    point,
+    replicate_weights,
+    union_replicates,
+)
+from stats.tokens import DEFAULT_TOKENIZER, tokenizer_name
+
+DEDUP_KINDS = ("exact", "url", "near")
+STATES = ("raw", "exact_dedup", "dedup")
+TIER_ORDER = ("high", "medium", "low")
+CELL_KEYS = ["crawl", "lang", "tier", "tld"]
+STOCKS_SCHEMA = {
+    "crawl": pl.String, "lang": pl.String, "tier": pl.String, "tld": pl.String, "dedup_state": pl.String,
+    "tokenizer": pl.String, "documents": pl.Int64, "tokens": pl.Int64, "bytes": pl.Int64, "files": pl.Int64,
+    "est_documents": pl.Float64, "est_tokens": pl.Float64, "est_bytes": pl.Float64,
+    "est_tokens_ci90_low": pl.Float64, "est_tokens_ci90_high": pl.Float64,
+}
+
+
+def _scan(run_dir: Path, table: str) -> pl.LazyFrame | None:
+    files = sorted((run_dir / table).glob("*.parquet"))
+    return pl.scan_parquet(files) if files else None
+
+
+def _load(run_dir: Path, token_col: str) -> tuple[pl.DataFrame, list[str]]:
+    """One row per document with the columns the tallies need; returns it and the dedup columns found."""
+    docs = _scan(run_dir, "documents")
+    if docs is None:
+        raise FileNotFoundError(f"no documents/*.parquet in {run_dir}")
+    have = docs.collect_schema().names()
+    frame = docs.select(
+        pl.col("doc_id").cast(pl.String),
+        pl.col("source_file").cast(pl.String),
+        *[(pl.col(c) if c in have else pl.lit(None)).cast(pl.String).alias(c) for c in ("crawl", "lang", "tld")],
+        pl.col("n_bytes").cast(pl.Int64).alias("bytes"),
+    )
+    tokens = _scan(run_dir, "tokens")
+    if tokens is None or token_col not in tokens.collect_schema().names():
+        raise ValueError(f"{run_dir}/tokens/*.parquet has no column {token_col}: count tokens for every shard first")
+    frame = frame.join(tokens.select("doc_id", pl.col(token_col).cast(pl.Int64).alias("tokens")), "doc_id", "left")
+    quality = _scan(run_dir, "quality")
+    if quality is not None and "tier" in quality.collect_schema().names():
+        frame = frame.join(quality.select("doc_id", pl.col("tier").cast(pl.String)), "doc_id", "left")
+    else:
+        frame = frame.with_columns(tier=pl.lit(None, pl.String))
+    dedup = _scan(run_dir, "dedup")
+    dedup_cols: list[str] = []
+    if dedup is not None:
+        names = dedup.collect_schema().names()
+        wanted = [f"{k}_cluster" for k in DEDUP_KINDS] + [f"is_{k}_duplicate" for k in DEDUP_KINDS] + ["is_duplicate"]
+        dedup_cols = [c for c in wanted if c in names]
+        if dedup_cols:
+            clusters = [pl.col(c).cast(pl.String) for c in dedup_cols if c.endswith("_cluster")]
+            flags = [pl.col(c).cast(pl.Boolean) for c in dedup_cols if c.startswith("is_")]
+            frame = frame.join(dedup.select("doc_id", *clusters, *flags), "doc_id", "left")
+    out = frame.collect(engine="streaming").with_row_index("_row")
+    missing = out["tokens"].null_count()
+    if missing:
+        raise ValueError(f"{missing} documents have no {token_col} in tokens/: count tokens for every shard first")
+    return out, dedup_cols
+
+
+def _components(frame: pl.DataFrame, cluster_cols: list[str], within: list[str]) -> pl.Series:
+    """Connected components of documents linked by sharing any of the cluster ids (min row index as label).
+
+    Joining kinds this way keeps one representative per group even when exact, URL and near clusters overlap.
+    Links count only inside the `within` groups (e.g. a crawl), so that a URL recrawled with new content
+    cannot chain two different documents of one crawl together through another crawl.
+    """
+    work = frame.select(*within, *cluster_cols, _label=pl.col("_row"))
+    while True:
+        label = work.select(
+            pl.min_horizontal(
+                [
+                    pl.when(pl.col(c).is_null())
+                    .then(pl.col("_label"))
+                    .otherwise(pl.col("_label").min().over(*within, c))
+                    for c in cluster_cols
+                ]
+            )
+        ).to_series()
+        if (label == work["_label"]).all():
+            return label
+        work = work.with_columns(_label=label)
+
+
+def _first_in_crawl(key: pl.Expr) -> pl.Expr:
+    """True for the representative (lowest row) of each (crawl, key) group; null keys are singletons."""
+    return key.is_null() | (pl.col("_row") == pl.col("_row").min().over("crawl", key))
+
+
+def _dedup_states(frame: pl.DataFrame, dedup_cols: list[str]) -> tuple[pl.DataFrame, list[str], bool]:
+    """Add keep flags `keep_exact_dedup`, `keep_dedup` and the cross-crawl `content` key.
+
+    Dedup is within crawl: a document is kept when it is the first of its crawl in its duplicate group, so a
+    crawl's stock does not depend on which other crawls the run holds. Cluster ids are preferred; a kind
+    given only as an `is_<kind>_duplicate` flag (or only `is_duplicate`) uses the flag as written.
+    Returns the frame, the dedup kinds that ran, and whether cluster ids allow cross-crawl overlap.
+    """
+    clusters = [f"{k}_cluster" for k in DEDUP_KINDS if f"{k}_cluster" in dedup_cols]
+    flag_only = [k for k in DEDUP_KINDS if f"is_{k}_duplicate" in dedup_cols and f"{k}_cluster" not in dedup_cols]
+    kinds = [k for k in DEDUP_KINDS if f"{k}_cluster" in dedup_cols or k in flag_only]
+    if not kinds and "is_duplicate" in dedup_cols:
+        kinds = ["unspecified"]
+    not_flagged = [~pl.col(f"is_{k}_duplicate").fill_null(False) for k in flag_only]
+
+    if "exact_cluster" in clusters:
+        keep_exact = _first_in_crawl(pl.col("exact_cluster"))
+    elif "exact" in flag_only:
+        keep_exact = ~pl.col("is_exact_duplicate").fill_null(False)
+    else:
+        keep_exact = pl.lit(None, pl.Boolean)  # exact dedup did not run
+
+    if clusters:
+        frame = frame.with_columns(_component=_components(frame, clusters, ["crawl"]))
+        keep = pl.all_horizontal(_first_in_crawl(pl.col("_component")), *not_flagged)
+    elif not_flagged:
+        keep = pl.all_horizontal(*not_flagged)
+    elif "is_duplicate" in dedup_cols:
+        keep = ~pl.col("is_duplicate").fill_null(False)
+    else:
+        keep = pl.lit(True)  # no dedup ran: "dedup" equals raw
+
+    content = [c for c in ("exact_cluster", "near_cluster") if c in clusters]
+    frame = frame.with_columns(
+        _content=_components(frame, content, []) if content else pl.lit(None, pl.UInt32),
+    ).with_columns(keep_exact_dedup=keep_exact, keep_dedup=keep)
+    return frame, kinds, bool(content)
+
+
+def _per_file(frame: pl.DataFrame, states: list[str]) -> pl.DataFrame:
+    """Sample tallies per (file, crawl, lang, tier, tld, dedup_state): documents, tokens, bytes."""
+    parts = []
+    for state in states:
+        sub = frame if state == "raw" else frame.filter(pl.col(f"keep_{state}"))
+        parts.append(
+            sub.group_by("_file", *CELL_KEYS)
+            .agg(documents=pl.len().cast(pl.Int64), tokens=pl.col("tokens").sum(), bytes=pl.col("bytes").sum())
+            .with_columns(dedup_state=pl.lit(state))
+        )
+    return pl.concat(parts)
+
+
+def _tier_names(tiers: list[str]) -> list[str]:
+    return [t for t in TIER_ORDER if t in tiers] + sorted(t for t in tiers if t not in TIER_ORDER)
+
+
+def _matrix(per_file: pl.DataFrame, column: str, keys: list[tuple[str, str]], n_files: int) -> np.ndarray:
+    """Per-file totals (files × len(keys)) of `column` for (tier, dedup_state) keys; tier '*' = all tiers."""
+    y = np.zeros((n_files, len(keys)))
+    for j, (tier, state) in enumerate(keys):
+        sub = per_file.filter(pl.col("dedup_state") == state)
+        if tier != "*":
+            sub = sub.filter(pl.col("tier") == tier)
+        sums = sub.group_by("_file").agg(pl.col(column).sum())
+        y[sums["_file"].to_numpy(), j] = sums[column].to_numpy()
+    return y
+
+
+def _summary(per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray, estimator: str) -> dict:
+    """stocks.json's `tiers` and `total` for the documents in `per_file`."""
+    states = [s for s in STATES if s in set(per_file["dedup_state"].unique().to_list())]
+    tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "raw")["tier"].unique().to_list())
+    keys = [(t, s) for t in [*tiers, "*"] for s in states]
+    col = {k: j for j, k in enumerate(keys)}
+    est: dict[str, Estimate] = {
+        m: estimate_totals(_matrix(per_file, m, keys, design.n_files), design, reps)
+        for m in ("tokens", "documents", "bytes")
+    }
+    bounds = {m: e.ci90() for m, e in est.items()}
+    tok = est["tokens"]
+    strata = set(design.stratum[per_file["_file"].unique().to_numpy()].tolist())
+    files_in_design = int(np.isin(design.stratum, list(strata)).sum())
+    out: dict = {"tiers": {}}
+    for tier in [*tiers, "*"]:
+        block: dict = {}
+        for m, unit in (("tokens", "tokens"), ("documents", "documents"), ("bytes", "bytes")):
+            lo, hi = bounds[m]
+            block[m] = {s: point(est[m].estimate[col[tier, s]], lo[col[tier, s]], hi[col[tier, s]], unit)
+                        for s in states}
+        fraction: dict = {"unit": "fraction", "ci90": {}}
+        for s in states:
+            num, den = col[tier, s], col["*", s]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                fraction[s] = float(tok.estimate[num] / tok.estimate[den]) if tok.estimate[den] else None
+                ratios = tok.replicates[:, num] / tok.replicates[:, den]
+            ok = tok.estimable[num] and tok.estimable[den] and np.isfinite(ratios).all()
+            fraction["ci90"][s] = [float(v) for v in np.percentile(ratios, [5, 95])] if ok else None
+        block["fraction_of_tokens"] = fraction
+        mine = per_file if tier == "*" else per_file.filter(pl.col("tier") == tier)
+        raw = mine.filter(pl.col("dedup_state") == "raw")
+        block["sample"] = {
+            "documents": int(raw["documents"].sum()),
+            "documents_dedup": int(mine.filter(pl.col("dedup_state") == "dedup")["documents"].sum()),
+            "files": int(raw["_file"].n_unique()),
+            "files_in_design": files_in_design,
+            "unit": "count",
+        }
+        block["estimator"] = estimator
+        if tier == "*":
+            out["total"] = block
+        else:
+            out["tiers"][tier] = block
+    return out
+
+
+def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray,
+                 crawls: list[str], measurable: bool) -> dict:
+    """Unique stock across crawls from the measured overlap with earlier crawls (see estimators.union_replicates)."""
+    tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "dedup")["tier"].unique().to_list())
+    cells = [(c, t) for c in crawls for t in tiers]
+    kept = per_file.filter(pl.col("dedup_state") == "dedup")
+    y = np.zeros((design.n_files, len(cells)))
+    for j, (c, t) in enumerate(cells):
+        sums = kept.filter(pl.col("crawl") == c, pl.col("tier") == t).group_by("_file").agg(pl.col("tokens").sum())
+        y[sums["_file"].to_numpy(), j] = sums["tokens"].to_numpy()
+    totals = estimate_totals(y, design, reps)
+    weights = np.vstack([design.weight, reps])  # row 0: point estimate, then the replicates
+    t_all = np.vstack([totals.estimate, totals.replicates])
+    o_all = np.zeros_like(t_all)
+    observed: dict = {"unit": "fraction"}
+    pairs_seen = 0
+    if measurable:
+        rank = {c: i for i, c in enumerate(crawls)}
+        docs = frame.filter(pl.col("keep_dedup"), pl.col("_content").is_not_null()).select(
+            "_content", "_file", "tier", "tokens", _rank=pl.col("crawl").replace_strict(rank, return_dtype=pl.Int32)
+        )
+        pairs = (
+            docs.join(docs.select("_content", _file_e="_file", _rank_e="_rank"), on="_content")
+            .filter(pl.col("_rank_e") < pl.col("_rank"), pl.col("_file_e") != pl.col("_file"))
+        )
+        pairs_seen = pairs.height
+        agg = pairs.group_by("_rank", "tier", "_file", "_file_e").agg(pl.col("tokens").sum())
+        for j, (c, t) in enumerate(cells):
+            sub = agg.filter(pl.col("_rank") == rank[c], pl.col("tier") == t)
+            if sub.height:
+                o_all[:, j] = pair_replicates(sub["_file"].to_numpy(), sub["_file_e"].to_numpy(),
+                                              sub["tokens"].to_numpy(), weights)
+        matched = pairs.select("_content", "_rank").unique()
+        for c in crawls[1:]:
+            mine = docs.filter(pl.col("_rank") == rank[c])
+            hit = mine.join(matched.filter(pl.col("_rank") == rank[c]), on=["_content", "_rank"], how="semi")
+            total = mine["tokens"].sum()
+            observed[c] = float(hit["tokens"].sum() / total) if total else None
+
+    def summed(values: np.ndarray, select: list[int]) -> np.ndarray:
+        return values[:, select].sum(axis=1)
+
+    estimable = bool(totals.estimable.all())
+
+    def as_point(series: np.ndarray, unit: str) -> dict:
+        lo, hi = np.percentile(series[1:], [5, 95]) if estimable else (np.nan, np.nan)
+        return point(series[0], lo, hi, unit)
+
+    by_tier = {}
+    for t in tiers:
+        idx = [j for j, (_, tt) in enumerate(cells) if tt == t]
+        by_tier[t] = as_point(union_replicates(t_all[:, idx], o_all[:, idx]), "tokens")
+    estimated: dict = {"unit": "fraction"}
+    for c in crawls[1:]:
+        idx = [j for j, (cc, _) in enumerate(cells) if cc == c]
+        t_c = summed(t_all, idx)[0]
+        estimated[c] = float(min(1.0, summed(o_all, idx)[0] / t_c)) if t_c else None
+    return {
+        "crawls": crawls,
+        "overlap_measured": measurable,
+        "method": (
+            "union = Σ_k (T_k − min(T_k, O_k)) over crawls in name order; T_k = crawl k's within-crawl "
+            "deduplicated tokens (HT), O_k = Σ over earlier crawls j of the pair HT estimate "
+            "Σ w_d·w_e·tokens_d over sampled pairs (d in k, e in j) in one content group (exact/near clusters). "
+            "Unbiased for O_k when content recurs in at most two crawls, otherwise the union is low."
+            if measurable else
+            "no exact/near cluster ids in dedup/: overlap not measured, union = sum of crawls (an upper bound)"
+        ),
+        "overlap_pairs_sampled": {"value": pairs_seen, "unit": "document pairs"},
+        "overlap_observed_fraction": observed,
+        "overlap_estimated_fraction": estimated,
+        "sum_of_crawls": as_point(t_all.sum(axis=1), "tokens"),
+        "union": {"tokens": as_point(union_replicates(t_all, o_all), "tokens"), "tiers": by_tier},
+    }
+
+
+def build_stocks(
+    run_dir: Path, tokenizer: str = DEFAULT_TOKENIZER, seed: int = 0, bootstrap: int = 1000
+) -> tuple[pl.DataFrame, dict]:
+    """The stocks.parquet frame and the stocks.json dict of a run directory."""
+    run_dir = Path(run_dir)
+    name = tokenizer_name(tokenizer)
+    manifest_path = run_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    frame, dedup_cols = _load(run_dir, f"tokens_{name}")
+    design = FileDesign.from_sampling(manifest.get("sampling"), frame["source_file"].unique().to_list())
+    files = pl.DataFrame({"source_file": design.source_file, "_file": np.arange(design.n_files, dtype=np.int64),
+                          "_stratum": design.stratum.tolist()}, schema_overrides={"_stratum": pl.String})
+    frame = frame.join(files, on="source_file", how="left")
+    unmatched = frame.filter(pl.col("_file").is_null())["source_file"].unique()
+    if unmatched.len():
+        raise ValueError(f"{unmatched.len()} source files are not in manifest sampling.files, e.g. {unmatched[0]!r}")
+    frame = frame.with_columns(
+        crawl=pl.col("crawl").fill_null(pl.col("_stratum")),
+        lang=pl.col("lang").fill_null("unknown"),
+        tld=pl.col("tld").fill_null("unknown"),
+        tier=pl.col("tier").fill_null("unscored"),
+    )
+    frame, kinds, measurable = _dedup_states(frame, dedup_cols)
+    states = ["raw", *(["exact_dedup"] if "exact" in kinds else []), "dedup"]
+    per_file = _per_file(frame, states)
+    reps = replicate_weights(design, bootstrap, seed)
+    estimator = f"horvitz-thompson; bootstrap over files, B={bootstrap}"
+
+    cells = (
+        per_file.group_by(*CELL_KEYS, "dedup_state")
+        .agg(pl.col("documents", "tokens", "bytes").sum(), files=pl.col("_file").n_unique().cast(pl.Int64))
+        .with_columns(pl.col("dedup_state").replace_strict({s: i for i, s in enumerate(STATES)},
+                                                           return_dtype=pl.Int8).alias("_state"))
+        .sort("crawl", "_state", "tier", "lang", "tld")
+        .with_row_index("_cell")
+    )
+    per_file = per_file.join(cells.select(*CELL_KEYS, "dedup_state", "_cell"),
+                             on=[*CELL_KEYS, "dedup_state"], nulls_equal=True)
+    f_idx = per_file["_file"].to_numpy()
+    c_idx = per_file["_cell"].to_numpy().astype(np.int64)
+    est = {m: estimate_cells(f_idx, c_idx, per_file[m].to_numpy(), cells.height, design, reps)
+           for m in ("documents", "tokens", "bytes")}
+    stocks = cells.with_columns(
+        tokenizer=pl.lit(name),
+        est_documents=est["documents"][0], est_tokens=est["tokens"][0], est_bytes=est["bytes"][0],
+        est_tokens_ci90_low=est["tokens"][1], est_tokens_ci90_high=est["tokens"][2],
+    ).select(list(STOCKS_SCHEMA)).cast(STOCKS_SCHEMA)  # type: ignore[arg-type]
+
+    crawls = sorted(per_file["crawl"].unique().to_list())
+    summary = _summary(per_file, design, reps, estimator)
+    strata_meta = (manifest.get("sampling") or {}).get("strata") or {}
+    strata = {h: {**strata_meta.get(h, {}), **d} for h, d in design.describe().items()}
+    result = {
+        "unit": "tokens",
+        "tokenizer": name,
+        "population": (
+            f"text documents extracted from all {sum(design.population_files.values())} files of the sampled "
+            f"strata ({', '.join(sorted(strata))}); tokens counted with {name}"
+            + ("; no sampling design in manifest.json: a census of the files read" if design.census_fallback
+               else "")
+        ),
+        "design": {
+            "strata": strata,
+            "files_sampled": design.n_files,
+            "unit": "files",
+            "estimator": estimator,
+            "bootstrap": {"method": "Rao-Wu rescaling bootstrap of files within strata", "replicates": bootstrap,
+                          "unit": "replicates", "seed": seed, "interval": "percentile, 5% and 95%"},
+            "weights": "1 / (inclusion_prob × record_rate) per file",
+        },
+        "dedup_kinds": kinds,
+        "dedup_scope": ("within crawl, among sampled documents: duplicates whose copies were not sampled are "
+                        "not seen, so for sparse file samples 'dedup' is an upper bound"),
+        "tiers": summary["tiers"],
+        "total": summary["total"],
+        "crawls": {c: _summary(per_file.filter(pl.col("crawl") == c), design, reps, estimator) for c in crawls},
+        "cross_crawl": _cross_crawl(frame, per_file, design, reps, crawls, measurable),
+        "reference_sizes": REFERENCE_SIZES,
+    }
+    return stocks, result
+
+
+def _replace_atomically(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_stocks(run_dir: Path, df: pl.DataFrame, stocks_json: dict) -> tuple[Path, Path]:
+    """Write stocks.parquet and stocks.json, each via a temporary file and an atomic rename."""
+    run_dir = Path(run_dir)
+    parquet, js = run_dir / "stocks.parquet", run_dir / "stocks.json"
+    _replace_atomically(parquet, df.write_parquet)
+    _replace_atomically(js, lambda p: p.write_text(json.dumps(stocks_json, indent=2, allow_nan=False) + "\n"))
+    return parquet, js

@@ -1,0 +1,105 @@
+"""Readers: every record read is kept, dropped with a reason, or failed with a named error."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flows.sources.records import SourceInfo, crawl_from_path, detect_format, iter_records
+
+WARC_1033 = "warc_derived/trafilatura-eval-1033pages.warc.gz"
+
+
+def _read(data: bytes, name: str = "x.warc.gz", fmt: str = "warc") -> tuple[Counter, SourceInfo]:
+    info = SourceInfo()
+    outcome = Counter(r.error or "ok" for r in iter_records(io.BytesIO(data), name, fmt, info))
+    return outcome, info
+
+
+def test_real_warc_all_records(shared_data):
+    outcome, info = _read((shared_data / WARC_1033).read_bytes())
+    assert outcome == {"ok": 1033}
+
+
+def test_common_crawl_warc_wet_and_crawl_name(shared_data):
+    outcome, info = _read((shared_data / "cc_warc/resiliparse-CC-MAIN-2020-34-head.warc.gz").read_bytes())
+    assert outcome == {"ok": 16}
+    assert info.crawl == "CC-MAIN-2020-34"
+    assert info.skipped == {"warcinfo": 1, "request": 17, "metadata": 16}
+    outcome, info = _read((shared_data / "cc_wet/whirlwind.warc.wet.gz").read_bytes())
+    assert outcome == {"ok": 1}
+    assert info.crawl == "CC-MAIN-2024-22"
+
+
+def test_revisits_are_not_documents(shared_data):
+    outcome, info = _read((shared_data / "warc_noncc/pywb-iana.warc.gz").read_bytes())
+    assert outcome == {"ok": 48}
+    assert info.skipped["revisit"] == 123
+
+
+def test_truncated_file_keeps_what_it_read(shared_data):
+    data = (shared_data / WARC_1033).read_bytes()
+    outcome, _ = _read(data[: len(data) // 2])
+    assert outcome["ok"] == 514 and outcome["truncated_record"] == 1
+
+
+def test_corrupt_members_cost_one_record_each(shared_data):
+    data = bytearray((shared_data / WARC_1033).read_bytes())
+    for pos in (1_000_000, 5_000_000, 9_000_000):
+        data[pos : pos + 20] = b"\xff" * 20
+    outcome, _ = _read(bytes(data))
+    assert outcome == {"ok": 1030, "corrupt_gzip": 3}
+
+
+def test_uncompressed_warc_and_garbage(shared_data):
+    plain = gzip.decompress((shared_data / "cc_warc/whirlwind.warc.gz").read_bytes())
+    assert _read(plain, "x.warc")[0] == {"ok": 1}
+    assert _read(b"this is not a warc file\n" * 5)[0] == {"malformed_record": 1}
+    assert _read(b"")[0] == {}
+
+
+def test_jsonl_ids_broken_lines_and_missing_text():
+    lines = [json.dumps({"id": 7, "text": "hello", "url": "https://a.example/x"}), "{not json",
+             json.dumps({"id": 8, "body": "no text field"}), json.dumps(["a list"]), ""]
+    data = gzip.compress("\n".join(lines).encode())
+    records = list(iter_records(io.BytesIO(data), "d.jsonl.gz", "jsonl", SourceInfo()))
+    assert [(r.doc_id, r.text, r.error) for r in records] == [
+        ("7", "hello", None), (None, None, "malformed_json"), (None, None, "missing_text"),
+        (None, None, "malformed_json"),
+    ]
+    assert records[0].url == "https://a.example/x"
+
+
+def test_truncated_jsonl_gzip():
+    data = gzip.compress(("\n".join(json.dumps({"text": f"doc {i}"}) for i in range(1000))).encode())
+    records = list(iter_records(io.BytesIO(data[: len(data) // 2]), "d.jsonl.gz", "jsonl", SourceInfo()))
+    assert records[-1].error == "corrupt_gzip"
+    assert all(r.error is None for r in records[:-1]) and len(records) > 1
+
+
+def test_parquet_rows_and_wrong_schema(tmp_path):
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "text": ["one", "two"]}), good)
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"body": ["x", "y", "z"]}), bad)
+    with good.open("rb") as f:
+        assert [(r.doc_id, r.text) for r in iter_records(f, str(good), "parquet", SourceInfo())] == [
+            ("a", "one"), ("b", "two")]
+    with bad.open("rb") as f:
+        assert Counter(r.error for r in iter_records(f, str(bad), "parquet", SourceInfo())) == {"missing_text": 3}
+    assert [r.error for r in iter_records(io.BytesIO(b"PAR1garbage"), "x.parquet", "parquet", SourceInfo())] == [
+        "corrupt_parquet"]
+
+
+def test_format_detection_and_crawl_names():
+    assert detect_format("a/b.warc.gz", b"") == "warc"
+    assert detect_format("noext", gzip.compress(b"WARC/1.0\r\n")[:64]) == "warc"
+    assert detect_format("noext", b'{"text": "x"}') == "jsonl"
+    assert detect_format("noext", b"PAR1....") == "parquet"
+    assert crawl_from_path("crawl-data/CC-MAIN-2025-33/segments/x.warc.gz") == "CC-MAIN-2025-33"
+    assert crawl_from_path("/tmp/local.warc.gz") is None

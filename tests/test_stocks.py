@@ -1,0 +1,258 @@
+"""Tallies and stocks.json of small run directories built to contracts.md's schemas."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from stats.stocks import STOCKS_SCHEMA, build_stocks, write_stocks
+from stats.tokens import count_tokens
+
+WORDS = ("data tokens crawl web page stock quality model language filter corpus text "
+         "Daten Sprache Seite Qualität rapide données langue modèle").split()
+CRAWLS = ("CC-MAIN-2024-10", "CC-MAIN-2024-22")
+
+
+def _text(rng: np.random.Generator) -> str:
+    return " ".join(rng.choice(WORDS, size=int(rng.integers(5, 120)))) + "."
+
+
+def make_run(
+    root: Path,
+    *,
+    files_per_crawl: int = 4,
+    population_files: int = 40,
+    docs_per_file: int = 12,
+    seed: int = 0,
+    dedup: str = "clusters",  # "clusters" | "flags" | "none"
+    quality: bool = True,
+    sampling: bool = True,
+    shared_texts: int = 5,
+) -> Path:
+    """A run directory: documents/ (one shard per file), dedup/, quality/, tokens/, manifest.json.
+
+    Each crawl holds a few exact duplicates within itself, and the second crawl repeats `shared_texts` texts of
+    the first (cross-crawl overlap). Clusters are what a dedup stage would write: exact = hash of the text.
+    """
+    rng = np.random.default_rng(seed)
+    rows, design = [], []
+    first_crawl_texts: list[str] = []
+    for crawl in CRAWLS:
+        for f in range(files_per_crawl):
+            source = f"s3://commoncrawl/crawl-data/{crawl}/segments/x/warc/part-{f:05d}.warc.gz"
+            design.append({"source_file": source, "stratum": crawl, "inclusion_prob": files_per_crawl / population_files,
+                           "record_rate": 1.0, "records_read": docs_per_file, "records_available": docs_per_file})
+            for i in range(docs_per_file):
+                text = _text(rng)
+                if crawl == CRAWLS[0]:
+                    first_crawl_texts.append(text)
+                elif f == 0 and i < shared_texts:
+                    text = first_crawl_texts[i * 7]  # copied from the earlier crawl
+                if i == docs_per_file - 1:
+                    text = rows[-1]["text"]  # an exact duplicate inside the crawl (same file)
+                tld = ["com", "de", "org", None][i % 4]
+                rows.append({
+                    "doc_id": f"{crawl}/{f}/{i}", "url": f"https://site{i}.{tld or 'xyz'}/p{f}",
+                    "domain": f"site{i}.{tld or 'xyz'}", "tld": tld, "crawl": crawl, "source_file": source,
+                    "record_index": i, "fetch_date": datetime(2024, 5, 1, tzinfo=timezone.utc),
+                    "content_type": "text/html", "title": None, "lang": ["en", "de", "fr"][i % 3],
+                    "lang_score": np.float32(0.9), "text": text, "n_bytes": len(text.encode()),
+                })
+    docs = pl.DataFrame(rows).with_columns(pl.col("fetch_date").dt.cast_time_unit("us"),
+                                           pl.col("lang_score").cast(pl.Float32))
+    for sub in ("documents", "dedup", "quality", "tokens"):
+        (root / sub).mkdir(parents=True)
+    for k, (_, shard) in enumerate(docs.group_by("source_file", maintain_order=True)):
+        shard.write_parquet(root / "documents" / f"part-{k:05d}.parquet")
+    pl.DataFrame({"doc_id": docs["doc_id"], "tokens_cl100k_base": count_tokens(docs["text"].to_list())}).write_parquet(
+        root / "tokens" / "part-00000.parquet")
+    if quality:
+        score = np.random.default_rng(seed + 1).random(docs.height)
+        tier = np.where(score > 0.66, "high", np.where(score > 0.33, "medium", "low"))
+        # identical texts get identical tiers, as a real classifier would give them
+        by_text = dict(zip(docs["text"].to_list(), tier.tolist()))
+        pl.DataFrame({"doc_id": docs["doc_id"], "quality_score": score,
+                      "tier": [by_text[t] for t in docs["text"].to_list()]}).write_parquet(
+            root / "quality" / "part-00000.parquet")
+    if dedup != "none":
+        exact = [hashlib.sha1(t.encode()).hexdigest()[:16] for t in docs["text"].to_list()]
+        table = pl.DataFrame({"doc_id": docs["doc_id"], "exact_cluster": exact, "url_cluster": docs["url"],
+                              "near_cluster": exact})
+        first = table.with_row_index().with_columns(
+            is_exact_duplicate=pl.col("index") != pl.col("index").min().over("exact_cluster"))
+        table = first.drop("index").with_columns(is_duplicate=pl.col("is_exact_duplicate"))
+        if dedup == "flags":
+            table = table.select("doc_id", "is_exact_duplicate", "is_duplicate")
+        table.write_parquet(root / "dedup" / "part-00000.parquet")
+    manifest: dict = {"parameters": {}}
+    if sampling:
+        manifest["sampling"] = {
+            "strata": {c: {"format": "warc", "population_files": population_files, "sampled_files": files_per_crawl}
+                       for c in CRAWLS},
+            "files": design,
+        }
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return root
+
+
+def _truth(run: Path) -> pl.DataFrame:
+    """The sample read back independently of stats.stocks, with within-crawl exact-duplicate flags."""
+    docs = pl.read_parquet(run / "documents" / "*.parquet").join(
+        pl.read_parquet(run / "tokens" / "*.parquet"), on="doc_id")
+    return docs.with_row_index().with_columns(
+        dup=pl.col("index") != pl.col("index").min().over("crawl", "text"))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_run(tmp_path_factory.mktemp("run"))
+
+
+@pytest.fixture(scope="module")
+def built(run: Path) -> tuple[pl.DataFrame, dict]:
+    return build_stocks(run, bootstrap=400)
+
+
+def test_stocks_parquet_schema_is_documented(built: tuple[pl.DataFrame, dict]) -> None:
+    df, _ = built
+    assert df.schema == pl.Schema(STOCKS_SCHEMA)
+    assert set(df["dedup_state"].unique()) == {"raw", "exact_dedup", "dedup"}
+    assert set(df["tier"].unique()) <= {"high", "medium", "low"}
+    assert "unknown" in set(df["tld"].unique())  # null TLDs are tallied, not dropped
+    doc = (Path(__file__).parents[1] / "docs" / "readme" / "stocks.md").read_text()
+    for column in STOCKS_SCHEMA:
+        assert f"`{column}`" in doc
+
+
+def test_tallies_reconcile_with_the_documents(run: Path, built: tuple[pl.DataFrame, dict]) -> None:
+    df, result = built
+    truth = _truth(run)
+    for state, sub in (("raw", truth), ("exact_dedup", truth.filter(~pl.col("dup"))),
+                       ("dedup", truth.filter(~pl.col("dup")))):
+        cells = df.filter(pl.col("dedup_state") == state)
+        assert cells["documents"].sum() == sub.height
+        assert cells["tokens"].sum() == sub["tokens_cl100k_base"].sum()
+        assert cells["bytes"].sum() == sub["n_bytes"].sum()
+        # every sampled file carries weight 40/4 = 10: cell estimates are 10 × the sample, and sum to the total
+        assert cells["est_tokens"].sum() == pytest.approx(10 * sub["tokens_cl100k_base"].sum())
+        assert result["total"]["tokens"][state if state != "exact_dedup" else "exact_dedup"]["estimate"] == (
+            pytest.approx(cells["est_tokens"].sum()))
+        tiers = sum(t["tokens"][state]["estimate"] for t in result["tiers"].values())
+        assert tiers == pytest.approx(result["total"]["tokens"][state]["estimate"])
+    # 2 crawls × 4 files × one in-file duplicate, plus nothing else duplicated within a crawl
+    assert df.filter(pl.col("dedup_state") == "raw")["documents"].sum() - df.filter(
+        pl.col("dedup_state") == "dedup")["documents"].sum() == 8
+
+
+def test_after_dedup_never_exceeds_before(built: tuple[pl.DataFrame, dict]) -> None:
+    df, result = built
+    wide = df.pivot(on="dedup_state", index=["crawl", "lang", "tier", "tld"], values="tokens").fill_null(0)
+    assert (wide["dedup"] <= wide["exact_dedup"]).all() and (wide["exact_dedup"] <= wide["raw"]).all()
+    assert (wide["raw"] > wide["dedup"]).any()
+    for block in [result["total"], *result["tiers"].values()]:
+        assert block["tokens"]["dedup"]["estimate"] <= block["tokens"]["raw"]["estimate"]
+        assert block["documents"]["dedup"]["estimate"] <= block["documents"]["raw"]["estimate"]
+
+
+def _leaves_have_units(node: object, path: str = "") -> list[str]:
+    """Paths of numbers in stocks.json that have no `unit` beside them (seeds are identifiers, not amounts)."""
+    bad: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if is_number and "unit" not in node and key != "seed":
+                bad.append(f"{path}.{key}")
+            bad += _leaves_have_units(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            bad += _leaves_have_units(value, f"{path}[{i}]")
+    return bad
+
+
+def test_stocks_json_shape_and_units(built: tuple[pl.DataFrame, dict]) -> None:
+    _, result = built
+    assert result["unit"] == "tokens" and result["tokenizer"] == "cl100k_base"
+    assert result["design"]["files_sampled"] == 8
+    assert result["design"]["estimator"] == "horvitz-thompson; bootstrap over files, B=400"
+    assert list(result["tiers"]) == ["high", "medium", "low"]
+    high = result["tiers"]["high"]
+    assert high["tokens"]["raw"]["unit"] == "tokens" and high["documents"]["raw"]["unit"] == "documents"
+    lo, hi = high["tokens"]["raw"]["ci90"]
+    assert lo < high["tokens"]["raw"]["estimate"] < hi
+    assert 0 < high["fraction_of_tokens"]["raw"] < 1 and high["fraction_of_tokens"]["unit"] == "fraction"
+    assert high["sample"]["documents"] > 0 and high["sample"]["files"] <= 8
+    assert set(result["crawls"]) == set(CRAWLS)
+    per_crawl = sum(c["total"]["tokens"]["raw"]["estimate"] for c in result["crawls"].values())
+    assert per_crawl == pytest.approx(result["total"]["tokens"]["raw"]["estimate"])
+    assert result["reference_sizes"]["common_crawl_epoch2024"]["tokens"] == 1.3e14
+    assert _leaves_have_units(result) == []
+    json.dumps(result, allow_nan=False)
+
+
+def test_cross_crawl_union_removes_measured_overlap(tmp_path: Path) -> None:
+    # A census of both crawls: the overlap is seen in full and the union is exact.
+    run = make_run(tmp_path, population_files=4, shared_texts=5)
+    _, result = build_stocks(run, bootstrap=100)
+    truth = _truth(run).filter(~pl.col("dup"))
+    union_true = truth.unique("text", keep="first")["tokens_cl100k_base"].sum()
+    cross = result["cross_crawl"]
+    assert cross["overlap_measured"] and cross["crawls"] == list(CRAWLS)
+    assert cross["union"]["tokens"]["estimate"] == pytest.approx(union_true)
+    assert cross["union"]["tokens"]["ci90"] == [pytest.approx(union_true)] * 2
+    assert cross["sum_of_crawls"]["estimate"] > union_true
+    assert cross["overlap_observed_fraction"][CRAWLS[1]] == pytest.approx(
+        cross["overlap_estimated_fraction"][CRAWLS[1]])
+    assert sum(t["estimate"] for t in cross["union"]["tiers"].values()) == pytest.approx(union_true)
+
+
+def test_census_interval_collapses(tmp_path: Path) -> None:
+    run = make_run(tmp_path, population_files=4)
+    df, result = build_stocks(run, bootstrap=100)
+    total = result["total"]["tokens"]["raw"]
+    assert total["ci90"] == [total["estimate"], total["estimate"]]
+    assert total["estimate"] == df.filter(pl.col("dedup_state") == "raw")["tokens"].sum()
+    assert (df["est_tokens_ci90_low"] == df["est_tokens"]).all()
+
+
+def test_missing_tables_and_columns_are_handled(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "a", dedup="none", quality=False, sampling=False)
+    df, result = build_stocks(run, bootstrap=50)
+    assert result["dedup_kinds"] == [] and set(df["dedup_state"]) == {"raw", "dedup"}
+    assert list(result["tiers"]) == ["unscored"]
+    assert result["total"]["tokens"]["dedup"] == result["total"]["tokens"]["raw"]
+    assert "census" in result["population"]  # no sampling design: the files read are the population
+    assert not result["cross_crawl"]["overlap_measured"]
+
+    flags = make_run(tmp_path / "b", dedup="flags")
+    df, result = build_stocks(flags, bootstrap=50)
+    assert result["dedup_kinds"] == ["exact"]
+    removed = df.filter(pl.col("dedup_state") == "raw")["documents"].sum() - df.filter(
+        pl.col("dedup_state") == "dedup")["documents"].sum()
+    assert removed == 8 + 5  # flags are run-wide: the 5 copies of the earlier crawl are removed too
+
+    (run / "tokens" / "part-00000.parquet").unlink()
+    with pytest.raises(ValueError, match="tokens_cl100k_base"):
+        build_stocks(run)
+
+
+def test_unknown_source_file_is_an_error(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["sampling"]["files"] = manifest["sampling"]["files"][1:]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="not in manifest"):
+        build_stocks(run)
+
+
+def test_write_stocks_is_atomic_and_round_trips(tmp_path: Path, built: tuple[pl.DataFrame, dict]) -> None:
+    df, result = built
+    parquet, js = write_stocks(tmp_path, df, result)
+    assert pl.read_parquet(parquet).equals(df)
+    assert json.loads(js.read_text()) == json.loads(json.dumps(result))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stocks.json", "stocks.parquet"]
