@@ -88,8 +88,6 @@ def _run(name: str, argv: list[str]) -> int:
     if name not in FLOWS:
         print(f"flows: unknown flow {name!r}; `flows list` shows the flows", file=sys.stderr)
         return 2
-    if "--debug" not in argv:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")  # our own one-line messages instead
     flow = load_flow(name)
     args = vars(build_parser(name, flow.fn).parse_args(argv))
     debug = args.pop("debug")
@@ -127,6 +125,8 @@ def _print_summary(name: str, result: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" not in argv:  # before Prefect is imported: our one-line messages replace its logs
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
     parser = argparse.ArgumentParser(prog="flows", description="peakdata flows: measure text stocks, forecast.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the flows")

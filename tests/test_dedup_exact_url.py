@@ -14,7 +14,7 @@ import xxhash
 from filters.dedup import OUTPUT_SCHEMA, DedupParams, run_dedup
 from filters.dedup import lsh as lsh_module
 from filters.dedup.components import flatten, union_edges
-from filters.dedup.normalize import exact_text_expr, url_key_expr
+from filters.dedup.normalize import exact_text, url_keys
 
 UTC = dt.timezone.utc
 # Letters only (digit runs normalise to "0"), five letters each, so an edit ("q" + digits) makes a text shorter.
@@ -33,8 +33,9 @@ def edit_words(text: str, positions: list[int]) -> str:
     return " ".join(words)
 
 
-def doc(doc_id: str, text: str, url: str | None = None, crawl: str | None = None,
-        fetch: dt.datetime | None = None) -> dict:  # fmt: skip
+def doc(
+    doc_id: str, text: str, url: str | None = None, crawl: str | None = None, fetch: dt.datetime | None = None
+) -> dict:
     return {"doc_id": doc_id, "url": url, "crawl": crawl, "fetch_date": fetch, "text": text}
 
 
@@ -45,14 +46,24 @@ def write_shards(folder: Path, shards: list[list[dict]]) -> list[Path]:
     for i, rows in enumerate(shards):
         df = pl.DataFrame(
             rows,
-            schema={"doc_id": pl.String, "url": pl.String, "crawl": pl.String,
-                    "fetch_date": pl.Datetime("us", "UTC"), "text": pl.String},
+            schema={
+                "doc_id": pl.String,
+                "url": pl.String,
+                "crawl": pl.String,
+                "fetch_date": pl.Datetime("us", "UTC"),
+                "text": pl.String,
+            },
         ).with_columns(
-            domain=pl.lit(None, pl.String), tld=pl.lit(None, pl.String), source_file=pl.lit(f"file{i}"),
-            record_index=pl.int_range(pl.len(), dtype=pl.Int64), content_type=pl.lit("text/html"),
-            title=pl.lit(None, pl.String), lang=pl.lit("en"), lang_score=pl.lit(0.9, pl.Float32),
+            domain=pl.lit(None, pl.String),
+            tld=pl.lit(None, pl.String),
+            source_file=pl.lit(f"file{i}"),
+            record_index=pl.int_range(pl.len(), dtype=pl.Int64),
+            content_type=pl.lit("text/html"),
+            title=pl.lit(None, pl.String),
+            lang=pl.lit("en"),
+            lang_score=pl.lit(0.9, pl.Float32),
             n_bytes=pl.col("text").str.len_bytes().cast(pl.Int64),
-        )  # fmt: skip
+        )
         paths.append(folder / f"part-{i:05d}.parquet")
         df.write_parquet(paths[-1])
     return paths
@@ -64,39 +75,49 @@ def read_dedup(out: Path) -> pl.DataFrame:
 
 def norm(texts: list[str], p: DedupParams | None = None) -> list[str]:
     p = p or DedupParams()
-    return pl.DataFrame({"t": texts}).select(exact_text_expr(pl.col("t"), p)).to_series().to_list()
+    return exact_text(pl.Series(texts, dtype=pl.String), p).to_list()
 
 
-def url_keys(urls: list[str | None], p: DedupParams | None = None) -> list[str | None]:
-    p = p or DedupParams()
-    return pl.DataFrame({"u": urls}, schema={"u": pl.String}).select(url_key_expr(pl.col("u"), p)).to_series().to_list()
+def norm_urls(urls: list[str | None], p: DedupParams | None = None) -> list[str | None]:
+    return url_keys(pl.Series(urls, dtype=pl.String), p or DedupParams()).to_list()
 
 
 def test_exact_normalisation() -> None:
     assert norm(["Hello, World!", "HELLO   world.", " hello\n\tworld "]) == ["hello world"] * 3
     assert norm(["ﬁne Ｆｕｌｌ", "Page 12 of 30", "Café—crème"]) == ["fine full", "page 0 of 0", "café crème"]
     assert norm(["3.14 and 1,000,000"]) == ["0 and 0"]
-    p = DedupParams(exact_lowercase=False, exact_digits_to_zero=False, exact_strip_punctuation=False,
-                    exact_unicode="")  # fmt: skip
+    p = DedupParams(exact_lowercase=False, exact_digits_to_zero=False, exact_strip_punctuation=False, exact_unicode="")
     assert norm(["Hello,  World 42!"], p) == ["Hello, World 42!"]
 
 
 def test_url_normalisation() -> None:
-    got = url_keys([
-        "HTTP://WWW.Example.com:80/a/b/?utm_source=x&b=2&a=1#frag",
-        "https://example.com/a/b?a=1&b=2",
-        "https://user:pw@example.com:8080/",
-        "https://example.com./x?fbclid=1&gclid=2&UTM_Medium=3",
-        "https://example.com/Path/",
+    got = norm_urls(
+        [
+            "HTTP://WWW.Example.com:80/a/b/?utm_source=x&b=2&a=1#frag",
+            "https://example.com/a/b?a=1&b=2",
+            "https://user:pw@example.com:8080/",
+            "https://example.com./x?fbclid=1&gclid=2&UTM_Medium=3",
+            "https://example.com/Path/",
+            "example.com/relative",
+            None,
+            "  ",
+        ]
+    )
+    assert got == [
+        "//example.com/a/b?a=1&b=2",
+        "//example.com/a/b?a=1&b=2",
+        "//example.com:8080",
+        "//example.com/x",
+        "//example.com/Path",
         "example.com/relative",
         None,
-        "  ",
-    ])  # fmt: skip
-    assert got == ["//example.com/a/b?a=1&b=2", "//example.com/a/b?a=1&b=2", "//example.com:8080",
-                   "//example.com/x", "//example.com/Path", "example.com/relative", None, None]  # fmt: skip
+        None,
+    ]
     strict = DedupParams(url_ignore_scheme=False, url_strip_www=False, url_drop_query=True)
-    assert url_keys(["HTTPS://www.x.org:443/p?q=1", "http://x.org:443/"], strict) == [
-        "https://www.x.org/p", "http://x.org:443"]  # fmt: skip
+    assert norm_urls(["HTTPS://www.x.org:443/p?q=1", "http://x.org:443/"], strict) == [
+        "https://www.x.org/p",
+        "http://x.org:443",
+    ]
 
 
 def test_union_find_matches_breadth_first_search() -> None:
@@ -128,19 +149,22 @@ def test_union_find_matches_breadth_first_search() -> None:
 def test_exact_url_and_combined_clusters(tmp_path: Path) -> None:
     t1, t2, t3, t4 = (random_text(s) for s in range(4))
     d = dt.datetime(2024, 3, 1, tzinfo=UTC)
-    shards = write_shards(tmp_path / "documents", [
+    shards = write_shards(
+        tmp_path / "documents",
         [
-            doc("a1", t1, "https://www.site.com/page?utm_source=tw", "CC-MAIN-2024-10", d),
-            doc("a2", t1.upper().replace(" ", ",  "), "http://other.com/a2", "CC-MAIN-2024-22", d),
-            doc("b1", t2, "https://site.com/b", "CC-MAIN-2024-10", d + dt.timedelta(days=1)),
+            [
+                doc("a1", t1, "https://www.site.com/page?utm_source=tw", "CC-MAIN-2024-10", d),
+                doc("a2", t1.upper().replace(" ", ",  "), "http://other.com/a2", "CC-MAIN-2024-22", d),
+                doc("b1", t2, "https://site.com/b", "CC-MAIN-2024-10", d + dt.timedelta(days=1)),
+            ],
+            [
+                doc("b2", t2 + " !!!", "https://site.com/b2", "CC-MAIN-2024-10", d),  # earlier fetch wins
+                doc("u1", t3, "http://site.com/page/", "CC-MAIN-2024-22", d),  # URL duplicate of a1, other text
+                doc("n1", t4, None, None, None),
+                doc("z2", t4, None, None, None),  # ties everywhere but doc_id: n1 < z2
+            ],
         ],
-        [
-            doc("b2", t2 + " !!!", "https://site.com/b2", "CC-MAIN-2024-10", d),  # earlier fetch wins
-            doc("u1", t3, "http://site.com/page/", "CC-MAIN-2024-22", d),  # URL duplicate of a1, other text
-            doc("n1", t4, None, None, None),
-            doc("z2", t4, None, None, None),  # ties everywhere but doc_id: n1 < z2
-        ],
-    ])  # fmt: skip
+    )
     summary = run_dedup(shards, tmp_path, DedupParams(near=False))
     got = read_dedup(tmp_path)
     assert got["doc_id"].to_list() == ["a1", "a2", "b1", "b2", "u1", "n1", "z2"]
@@ -156,8 +180,13 @@ def test_exact_url_and_combined_clusters(tmp_path: Path) -> None:
     assert {r: row[r]["dup_cluster"] for r in ("a1", "a2", "u1")} == {"a1": "a1", "a2": "a1", "u1": "a1"}
     assert [r for r in row if row[r]["is_duplicate"]] == ["a2", "b1", "u1", "z2"]
     assert got["near_cluster"].null_count() == got.height and got["is_near_duplicate"].null_count() == got.height
-    assert summary["kinds"]["exact"] == {"documents": 7, "clusters": 4, "duplicate_clusters": 3, "duplicates": 3,
-                                         "duplicate_bytes": len(t1.upper().replace(" ", ",  ")) + len(t2) + len(t4)}
+    assert summary["kinds"]["exact"] == {
+        "documents": 7,
+        "clusters": 4,
+        "duplicate_clusters": 3,
+        "duplicates": 3,
+        "duplicate_bytes": len(t1.upper().replace(" ", ",  ")) + len(t2) + len(t4),
+    }
     assert summary["kinds"]["url"]["duplicates"] == 1
     assert summary["kinds"]["all"]["duplicates"] == 4
     assert "near" not in summary["kinds"]
@@ -219,7 +248,8 @@ def test_output_contract_batches_and_partitions(tmp_path: Path, monkeypatch: pyt
     assert reference["doc_id"].to_list() == [r["doc_id"] for r in rows]
     assert summary["near"]["documents_with_signature"] == len(rows) - 2  # "short" and "empty" have < 5 words
     assert reference.filter(pl.col("doc_id").str.contains(r"^e\d"))["near_cluster"].to_list() == [
-        f"d{i:03d}" for i in range(15)]  # fmt: skip
+        f"d{i:03d}" for i in range(15)
+    ]
     assert reference["is_url_duplicate"].sum() == 10
 
     # Tiny batches and many LSH hash ranges (as for a corpus far beyond the memory budget) change nothing.

@@ -11,11 +11,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from stats.stocks import STOCKS_SCHEMA, build_stocks, write_stocks
+from stats.stocks import STOCKS_SCHEMA, _components, build_stocks, write_stocks
 from stats.tokens import count_tokens
 
-WORDS = ("data tokens crawl web page stock quality model language filter corpus text "
-         "Daten Sprache Seite Qualität rapide données langue modèle").split()
+WORDS = ["data", "tokens", "crawl", "web", "page", "stock", "quality", "model", "language", "filter", "corpus",
+         "text", "Daten", "Sprache", "Seite", "Qualität", "rapide", "données", "langue", "modèle"]
 CRAWLS = ("CC-MAIN-2024-10", "CC-MAIN-2024-22")
 
 
@@ -46,8 +46,9 @@ def make_run(
     for crawl in CRAWLS:
         for f in range(files_per_crawl):
             source = f"s3://commoncrawl/crawl-data/{crawl}/segments/x/warc/part-{f:05d}.warc.gz"
-            design.append({"source_file": source, "stratum": crawl, "inclusion_prob": files_per_crawl / population_files,
-                           "record_rate": 1.0, "records_read": docs_per_file, "records_available": docs_per_file})
+            design.append({"source_file": source, "stratum": crawl, "record_rate": 1.0,
+                           "inclusion_prob": files_per_crawl / population_files,
+                           "records_read": docs_per_file, "records_available": docs_per_file})
             for i in range(docs_per_file):
                 text = _text(rng)
                 if crawl == CRAWLS[0]:
@@ -256,3 +257,19 @@ def test_write_stocks_is_atomic_and_round_trips(tmp_path: Path, built: tuple[pl.
     assert pl.read_parquet(parquet).equals(df)
     assert json.loads(js.read_text()) == json.loads(json.dumps(result))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stocks.json", "stocks.parquet"]
+
+
+def test_duplicate_groups_join_across_kinds_and_stay_inside_a_crawl() -> None:
+    # 0-1 exact, 1-2 near, 2-3 exact, ... a chain of 2,000 documents in crawl A; 2,000 and 2,001 share a URL
+    # with the chain's ends but sit in crawl B, so they must not join it.
+    n = 2000
+    frame = pl.DataFrame({
+        "crawl": ["A"] * n + ["B", "B"],
+        "exact_cluster": [f"e{i // 2}" for i in range(n)] + [None, None],
+        "near_cluster": [f"n{(i + 1) // 2}" for i in range(n)] + [None, None],
+        "url_cluster": ["u0"] + [None] * (n - 2) + ["u1", "u0", "u1"],
+    }).with_row_index("_row")
+    within = _components(frame, ["exact_cluster", "near_cluster", "url_cluster"], ["crawl"]).to_list()
+    assert within == [0] * n + [n, n + 1]
+    across = _components(frame, ["url_cluster"], []).to_list()
+    assert across[n] == 0 and across[n + 1] == n - 1 and across[1] == 1

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from filters.dedup.normalize import shingle_text_expr
+from filters.dedup.normalize import shingle_text
 from filters.dedup.params import DedupParams
 
 _U64 = np.uint64
@@ -99,8 +99,9 @@ def shingle_hashes(words: np.ndarray, docs: np.ndarray, n: int) -> tuple[np.ndar
     return splitmix64(acc[inside]), docs[:m][inside]
 
 
-def min_hash(shingles: np.ndarray, shingle_docs: np.ndarray, n_docs: int, a: np.ndarray, b: np.ndarray,
-             chunk: int) -> np.ndarray:  # fmt: skip
+def min_hash(
+    shingles: np.ndarray, shingle_docs: np.ndarray, n_docs: int, a: np.ndarray, b: np.ndarray, chunk: int
+) -> np.ndarray:
     """Signatures uint32 [n_docs, hashes]: per document, the min over its shingles of every hash function.
 
     Documents without shingles keep the all-ones sentinel. Shingles are processed `chunk` at a time, so scratch
@@ -130,7 +131,7 @@ def min_hash(shingles: np.ndarray, shingle_docs: np.ndarray, n_docs: int, a: np.
 
 def compute_signatures(texts: pl.Series, p: DedupParams) -> tuple[np.ndarray, np.ndarray]:
     """Signatures of raw texts, and a mask of the texts that have one (at least `shingle_size` words)."""
-    norm = texts.to_frame("text").select(shingle_text_expr(pl.col("text"), p.split_cjk) + " ").to_series()
+    norm = shingle_text(texts, p.split_cjk) + " "
     a, b = permutation_params(p.num_hashes, p.seed)
     sig = np.full((len(texts), p.num_hashes), _EMPTY, dtype=np.uint32)
     has = np.zeros(len(texts), dtype=bool)
@@ -142,7 +143,7 @@ def compute_signatures(texts: pl.Series, p: DedupParams) -> tuple[np.ndarray, np
         words, docs = word_hashes(norm.slice(lo, hi - lo))
         shingles, shingle_docs = shingle_hashes(words, docs, p.shingle_size)
         sig[lo:hi] = min_hash(shingles, shingle_docs, hi - lo, a, b, p.hash_chunk)
-        has[lo + np.unique(shingle_docs)] = True
+        has[lo:hi] = np.bincount(shingle_docs, minlength=hi - lo) > 0
         lo = hi
     return sig, has
 

@@ -9,10 +9,30 @@ UNICODE_FORMS = ("NFC", "NFKC", "NFD", "NFKD", "")
 
 # Query parameters that identify a click or campaign, not a page (`*` = prefix match).
 DEFAULT_TRACKING_PARAMS: tuple[str, ...] = (
-    "utm_*", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
-    "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
-    "sessionid", "phpsessid", "jsessionid", "sid",
-)  # fmt: skip
+    "utm_*",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "sessionid",
+    "phpsessid",
+    "jsessionid",
+    "sid",
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,16 @@ import pyarrow.parquet as pq
 from filters.dedup.components import flatten, union_edges
 from filters.dedup.lsh import BucketWriter, candidate_edges, num_ranges
 from filters.dedup.minhash import band_keys, compute_signatures
-from filters.dedup.normalize import exact_text_expr, hash_texts, url_key_expr
+from filters.dedup.normalize import exact_text, hash_texts, url_keys
 from filters.dedup.params import DedupParams
 
-KINDS = ("exact", "url", "near")
+_META = ["doc_id", "crawl", "fetch_date", "n_bytes"]
+_KIND_COLUMNS = (
+    ("exact", "exact_cluster", "is_exact_duplicate"),
+    ("url", "url_cluster", "is_url_duplicate"),
+    ("near", "near_cluster", "is_near_duplicate"),
+    ("all", "dup_cluster", "is_duplicate"),
+)
 _VERIFY_EDGES = 1 << 16  # candidate pairs compared at a time (2 x 448 bytes each with 112 hashes)
 _INPUT_SCHEMA = {
     "doc_id": pl.String,
@@ -99,8 +106,9 @@ def _kind_stats(roots: np.ndarray, n_bytes: np.ndarray, rank: np.ndarray) -> dic
     }
 
 
-def _crawl_overlap(crawl: pl.Series, roots: np.ndarray, dup: np.ndarray, n_bytes: np.ndarray) -> tuple[
-        list[dict], pl.Series, np.ndarray]:  # fmt: skip
+def _crawl_overlap(
+    crawl: pl.Series, roots: np.ndarray, dup: np.ndarray, n_bytes: np.ndarray
+) -> tuple[list[dict], pl.Series, np.ndarray]:
     """Per crawl (by name, i.e. chronologically for CC-MAIN-YYYY-WW): share of documents and bytes whose
     duplicate cluster already has a document in an earlier crawl. Also returns each document's first crawl
     and whether it was seen earlier."""
@@ -115,16 +123,18 @@ def _crawl_overlap(crawl: pl.Series, roots: np.ndarray, dup: np.ndarray, n_bytes
         sel = code_np == i
         docs, total = int(sel.sum()), int(n_bytes[sel].sum())
         seen_docs, seen_bytes = int((sel & seen).sum()), int(n_bytes[sel & seen].sum())
-        rows.append({
-            "crawl": name,
-            "documents": docs,
-            "bytes": total,
-            "seen_documents": seen_docs,
-            "seen_bytes": seen_bytes,
-            "share_documents_seen": seen_docs / docs if docs else 0.0,
-            "share_bytes_seen": seen_bytes / total if total else 0.0,
-            "duplicates_within_crawl": int((sel & dup & ~seen).sum()),
-        })  # fmt: skip
+        rows.append(
+            {
+                "crawl": name,
+                "documents": docs,
+                "bytes": total,
+                "seen_documents": seen_docs,
+                "seen_bytes": seen_bytes,
+                "share_documents_seen": seen_docs / docs if docs else 0.0,
+                "share_bytes_seen": seen_bytes / total if total else 0.0,
+                "duplicates_within_crawl": int((sel & dup & ~seen).sum()),
+            }
+        )
     return rows, first_crawl, seen
 
 
@@ -139,6 +149,117 @@ def _write_atomic(df: pl.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+@dataclass
+class _Hashed:
+    """What the streaming pass keeps per document (read order), plus the LSH partitions it wrote."""
+
+    meta: pl.DataFrame  # doc_id, crawl, fetch_date, n_bytes
+    text_hash: np.ndarray | None
+    url_hash: pl.Series | None
+    shard_rows: list[int]
+    buckets: BucketWriter
+    with_signature: int
+
+
+def _hash_pass(shards: list[Path], p: DedupParams, work: Path) -> _Hashed:
+    """Read every shard once, batch by batch: text hashes, URL hashes, signatures (to a scratch file indexed by
+    read order) and LSH band buckets (to Parquet partitions). Texts are dropped after their batch."""
+    n_total = sum(pq.ParquetFile(s).metadata.num_rows for s in shards)
+    if n_total >= 2**32:
+        raise ValueError("run_dedup handles fewer than 2^32 documents per run")
+    buckets = BucketWriter(work / "lsh", p.num_bands, num_ranges(n_total, p.lsh_memory_mb))
+    frames, text_hashes, url_hashes, shard_rows = [], [], [], []
+    with_sig = start = 0
+    with open(work / "signatures.u32", "wb") as sig_file:
+        for shard in shards:
+            rows = 0
+            for df in _batches(shard, p.batch_size):
+                frames.append(df.select(_META))
+                if p.exact:
+                    text_hashes.append(hash_texts(exact_text(df["text"], p)))
+                if p.url:
+                    url_hashes.append(_hash_or_null(url_keys(df["url"], p)))
+                if p.near:
+                    sig, has = compute_signatures(df["text"], p)
+                    sig_file.write(sig.tobytes())
+                    buckets.add(band_keys(sig[has], p.num_bands, p.rows_per_band), start + np.flatnonzero(has))
+                    with_sig += int(has.sum())
+                rows += df.height
+                start += df.height
+            shard_rows.append(rows)
+    return _Hashed(
+        meta=pl.concat(frames) if frames else pl.DataFrame(schema={c: _INPUT_SCHEMA[c] for c in _META}),
+        text_hash=(np.concatenate(text_hashes) if text_hashes else np.zeros(0, np.uint64)) if p.exact else None,
+        url_hash=(pl.concat(url_hashes) if url_hashes else pl.Series([], dtype=pl.UInt64)) if p.url else None,
+        shard_rows=shard_rows,
+        buckets=buckets,
+        with_signature=with_sig,
+    )
+
+
+def _near_roots(
+    h: _Hashed, sig_path: Path, rank: np.ndarray, order: np.ndarray, p: DedupParams
+) -> tuple[np.ndarray, dict]:
+    """Union-find over the LSH candidate edges of each partition in turn, each edge kept only if the two
+    signatures agree on `near_threshold` of their hashes. Returns roots (rank space, read order) and stats."""
+    n = rank.size
+    parent = np.arange(n, dtype=np.int64)
+    candidates = verified = 0
+    sigs = np.memmap(sig_path, dtype=np.uint32, mode="r", shape=(n, p.num_hashes)) if n else None
+    for partition in h.buckets.partitions():
+        u, v = candidate_edges(partition, rank)
+        candidates += u.size
+        if p.near_threshold is not None and u.size and sigs is not None:
+            keep = _verified(sigs, order[u], order[v], p.near_threshold)
+            u, v = u[keep], v[keep]
+        verified += u.size
+        union_edges(parent, u, v)
+    stats = {
+        "documents_with_signature": h.with_signature,
+        "candidate_edges": candidates,
+        "verified_edges": verified,
+        "lsh_ranges_per_band": h.buckets.ranges,
+        "lsh_threshold": round(p.lsh_threshold, 4),
+    }
+    return flatten(parent)[rank], stats
+
+
+def _write_outputs(
+    h: _Hashed,
+    roots: dict[str, np.ndarray],
+    rank: np.ndarray,
+    order: np.ndarray,
+    first_crawl: pl.Series,
+    seen: np.ndarray,
+    dedup_dir: Path,
+) -> list[Path]:
+    """One part per input shard, same rows in the same order; cluster ids are representatives' doc_ids.
+    Parts of an earlier run beyond this run's shard count are removed."""
+    ids_by_rank = h.meta["doc_id"].gather(order)
+    written, lo = [], 0
+    for i, rows in enumerate(h.shard_rows):
+        sl = slice(lo, lo + rows)
+        cols: dict[str, pl.Series] = {
+            "doc_id": h.meta["doc_id"].slice(lo, rows),
+            "text_hash": pl.Series(h.text_hash[sl]) if h.text_hash is not None else _nulls(rows),
+        }
+        for kind, cluster_col, flag_col in _KIND_COLUMNS:
+            if kind in roots:
+                cols[cluster_col] = ids_by_rank.gather(roots[kind][sl])
+                cols[flag_col] = pl.Series(roots[kind][sl] != rank[sl])
+            else:
+                cols[cluster_col] = cols[flag_col] = _nulls(rows)
+        cols["first_crawl"] = first_crawl.slice(lo, rows)
+        cols["seen_in_earlier_crawl"] = pl.Series(seen[sl])
+        path = dedup_dir / f"part-{i:05d}.parquet"
+        _write_atomic(pl.DataFrame([s.alias(c).cast(OUTPUT_SCHEMA[c]) for c, s in cols.items()]), path)
+        written.append(path)
+        lo += rows
+    for stale in set(dedup_dir.glob("part-*.parquet")) - set(written):
+        stale.unlink()
+    return written
+
+
 def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | None = None) -> dict:
     """Annotate every document with its exact, URL, near and combined duplicate cluster.
 
@@ -149,7 +270,6 @@ def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | 
     combined `dup_cluster` is the connected component over the union of every enabled kind's clusters.
     """
     p = params or DedupParams()
-    shards = [Path(s) for s in document_shards]
     dedup_dir = Path(out_dir) / "dedup"
     dedup_dir.mkdir(parents=True, exist_ok=True)
     scratch_root = Path(p.work_dir) if p.work_dir else dedup_dir
@@ -158,120 +278,46 @@ def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | 
     timings: dict[str, float] = {}
     try:
         t0 = time.perf_counter()
-        n_total = sum(pq.ParquetFile(s).metadata.num_rows for s in shards)
-        if n_total >= 2**32:
-            raise ValueError("run_dedup handles fewer than 2^32 documents per run")
-        ranges = num_ranges(n_total, p.lsh_memory_mb)
-        writer = BucketWriter(work / "lsh", p.num_bands, ranges)
-        frames, text_hashes, url_keys, shard_rows = [], [], [], []
-        with_sig = start = 0
-        with open(work / "signatures.u32", "wb") as sig_file:
-            for shard in shards:
-                rows = 0
-                for df in _batches(shard, p.batch_size):
-                    frames.append(df.select("doc_id", "crawl", "fetch_date", "n_bytes"))
-                    rows += df.height
-                    if p.exact:
-                        text_hashes.append(hash_texts(df.select(exact_text_expr(pl.col("text"), p)).to_series()))
-                    if p.url:
-                        url_keys.append(_hash_or_null(df.select(url_key_expr(pl.col("url"), p)).to_series()))
-                    if p.near:
-                        sig, has = compute_signatures(df["text"], p)
-                        sig_file.write(sig.tobytes())
-                        writer.add(band_keys(sig[has], p.num_bands, p.rows_per_band), start + np.flatnonzero(has))
-                        with_sig += int(has.sum())
-                    start += df.height
-                shard_rows.append(rows)
+        h = _hash_pass([Path(s) for s in document_shards], p, work)
         timings["read_and_hash"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        meta = pl.concat(frames) if frames else pl.DataFrame(schema={c: _INPUT_SCHEMA[c] for c in
-                                                                     ("doc_id", "crawl", "fetch_date", "n_bytes")})
-        del frames
-        n = meta.height
+        # Node ids are ranks under the representative rule, so every component's smallest id is its representative.
         order = (
-            meta.with_row_index("i")
-            .sort(["crawl", "fetch_date", "n_bytes", "doc_id"], descending=[False, False, True, False],
-                  nulls_last=True)["i"]
+            h.meta.with_row_index("i")
+            .sort(["crawl", "fetch_date", "n_bytes", "doc_id"], descending=[False, False, True, False], nulls_last=True)
+            .get_column("i")
             .to_numpy()
             .astype(np.int64)
-        )  # fmt: skip
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
-        n_bytes = meta["n_bytes"].fill_null(0).to_numpy()
+        )
+        rank = np.empty(order.size, dtype=np.int64)
+        rank[order] = np.arange(order.size)
         roots: dict[str, np.ndarray] = {}
-        if p.exact:
-            roots["exact"] = _group_roots(pl.Series(np.concatenate(text_hashes or [np.zeros(0, np.uint64)])), rank)
-        if p.url:
-            roots["url"] = _group_roots(pl.concat(url_keys) if url_keys else pl.Series([], dtype=pl.UInt64), rank)
+        if h.text_hash is not None:
+            roots["exact"] = _group_roots(pl.Series(h.text_hash), rank)
+        if h.url_hash is not None:
+            roots["url"] = _group_roots(h.url_hash, rank)
         near_stats: dict = {}
         if p.near:
-            parent = np.arange(n, dtype=np.int64)
-            candidates = verified = 0
-            sigs = (
-                np.memmap(work / "signatures.u32", dtype=np.uint32, mode="r", shape=(n, p.num_hashes))
-                if n
-                else np.zeros((0, p.num_hashes), np.uint32)
-            )
-            for partition in writer.partitions():
-                u, v = candidate_edges(partition, rank)
-                candidates += u.size
-                if p.near_threshold is not None and u.size:
-                    keep = _verified(sigs, order[u], order[v], p.near_threshold)
-                    u, v = u[keep], v[keep]
-                verified += u.size
-                union_edges(parent, u, v)
-            del sigs
-            roots["near"] = flatten(parent)[rank]
-            near_stats = {
-                "documents_with_signature": with_sig,
-                "candidate_edges": candidates,
-                "verified_edges": verified,
-                "lsh_ranges_per_band": ranges,
-                "lsh_threshold": round(p.lsh_threshold, 4),
-            }
-        parent = np.arange(n, dtype=np.int64)
+            roots["near"], near_stats = _near_roots(h, work / "signatures.u32", rank, order, p)
+        parent = np.arange(rank.size, dtype=np.int64)
         for kind_roots in roots.values():
             union_edges(parent, rank, kind_roots)
         roots["all"] = flatten(parent)[rank]
-        is_dup = roots["all"] != rank
-        overlap, first_crawl, seen = _crawl_overlap(meta["crawl"], roots["all"], is_dup, n_bytes)
+        n_bytes = h.meta["n_bytes"].fill_null(0).to_numpy()
+        overlap, first_crawl, seen = _crawl_overlap(h.meta["crawl"], roots["all"], roots["all"] != rank, n_bytes)
         timings["cluster"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        ids_by_rank = meta["doc_id"].gather(order)
-        cols: dict[str, pl.Series] = {"doc_id": meta["doc_id"]}
-        cols["text_hash"] = pl.Series(np.concatenate(text_hashes)) if p.exact and n else _nulls(n)
-        for kind, cluster_col, flag_col in (("exact", "exact_cluster", "is_exact_duplicate"),
-                                            ("url", "url_cluster", "is_url_duplicate"),
-                                            ("near", "near_cluster", "is_near_duplicate"),
-                                            ("all", "dup_cluster", "is_duplicate")):  # fmt: skip
-            if kind in roots:
-                cols[cluster_col] = ids_by_rank.gather(roots[kind])
-                cols[flag_col] = pl.Series(roots[kind] != rank)
-            else:
-                cols[cluster_col] = cols[flag_col] = _nulls(n)
-        cols["first_crawl"] = first_crawl
-        cols["seen_in_earlier_crawl"] = pl.Series(seen)
-        out = pl.DataFrame([s.alias(c).cast(OUTPUT_SCHEMA[c]) for c, s in cols.items()])
-        written = []
-        lo = 0
-        for i, rows in enumerate(shard_rows):
-            path = dedup_dir / f"part-{i:05d}.parquet"
-            _write_atomic(out.slice(lo, rows), path)
-            written.append(path)
-            lo += rows
-        for stale in set(dedup_dir.glob("part-*.parquet")) - set(written):
-            stale.unlink()
+        written = _write_outputs(h, roots, rank, order, first_crawl, seen, dedup_dir)
         timings["write"] = time.perf_counter() - t0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    kinds = {k: _kind_stats(r, n_bytes, rank) for k, r in roots.items()}
     return {
-        "documents": n,
+        "documents": int(rank.size),
         "bytes": int(n_bytes.sum()),
-        "kinds": kinds,
+        "kinds": {k: _kind_stats(r, n_bytes, rank) for k, r in roots.items()},
         "near": near_stats,
         "crawl_overlap": overlap,
         "representative_rule": "earliest crawl, earliest fetch_date, most bytes, smallest doc_id",

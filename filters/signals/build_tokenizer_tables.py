@@ -22,8 +22,19 @@ def spacy_tables() -> dict[str, Any]:
     from spacy.lang import char_classes as cc
     from spacy.pipeline.sentencizer import Sentencizer
     from spacy.symbols import ORTH
+    from spacy.tokenizer import Tokenizer
 
-    rules = spacy.blank("en").tokenizer.rules
+    tok = spacy.blank("en").tokenizer
+    rules = tok.rules
+    # spaCy's second pass re-merges special cases that affix rules split apart; it matches each special case
+    # by its tokenization *without* special cases (Tokenizer.add_special_case, faster_heuristics=True).
+    bare = Tokenizer(tok.vocab, {}, tok.prefix_search, tok.suffix_search, tok.infix_finditer, None, tok.url_match)
+    matcher = {}
+    for key in rules:
+        if key.strip() == key and (tok.find_prefix(key) or tok.find_infix(key) or tok.find_suffix(key)):
+            pattern = [t.text for t in bare(key)]
+            if len(pattern) > 1:
+                matcher[key] = pattern
     return {
         "source": f"spaCy {spacy.__version__} blank English tokenizer + Sentencizer (MIT licence, (c) Explosion AI)",
         "alpha": cc.ALPHA,
@@ -38,6 +49,7 @@ def spacy_tables() -> dict[str, Any]:
         "list_units": cc.LIST_UNITS,
         "list_hyphens": cc.LIST_HYPHENS,
         "exceptions": {key: [piece[ORTH] for piece in pieces] for key, pieces in sorted(rules.items())},
+        "special_matcher": dict(sorted(matcher.items())),
         "sentence_punct_chars": list(Sentencizer.default_punct_chars),
     }
 

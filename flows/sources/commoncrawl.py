@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import heapq
 import io
+import math
 import re
 import zlib
 from collections import Counter
@@ -170,9 +171,9 @@ def read_listing(
     return Listing(crawl, fmt, base, source, tuple(entries), dict(sorted(rejected.items())))
 
 
-def _key(*parts: object) -> bytes:
-    """A seeded pseudo-random key: the same on every machine and Python version (unlike `random`)."""
-    return hashlib.blake2b("\x00".join(map(str, parts)).encode(), digest_size=16).digest()
+def _key(text: str) -> bytes:
+    """A pseudo-random key of a seeded text: the same on every machine and Python version (unlike `random`)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class SampleDesign:
 
 
 def draw_files(listing: Listing, n_files: int | None, file_fraction: float | None, seed: int) -> SampleDesign:
-    """Draw n files uniformly without replacement: n = min(N, n_files, round(file_fraction × N) or 1).
+    """Draw n files uniformly without replacement: n = min(N, n_files, ceil(file_fraction × N)).
 
     Neither given: every file (a census). The files with the n smallest keys blake2b(seed, entry) are drawn,
     so the sample does not depend on the listing's order, is identical on every machine, and a larger n with
@@ -217,8 +218,9 @@ def draw_files(listing: Listing, n_files: int | None, file_fraction: float | Non
     if file_fraction is not None:
         if not 0 < file_fraction <= 1:
             raise ValueError(f"file_fraction must be in (0, 1], got {file_fraction}")
-        n = min(n, max(1, round(file_fraction * population)))
-    drawn = heapq.nsmallest(n, listing.entries, key=lambda entry: _key("file", seed, entry))
+        n = min(n, math.ceil(round(file_fraction * population, 9)))  # round: 0.07 × 100 is 7.000000000000001
+    prefix = f"file\x00{seed}\x00"
+    drawn = heapq.nsmallest(n, listing.entries, key=lambda entry: _key(prefix + entry))
     files = tuple(SampledFile(entry, listing.url(entry)) for entry in drawn)
     return SampleDesign(listing.crawl, listing.fmt, listing.source, seed, population, files)
 
@@ -263,9 +265,10 @@ class RecordSampler(Generic[T]):
                 yield record
             return
         heap: list[tuple[int, int, T]] = []  # (-key, index, record): the largest kept key on top
+        prefix = f"record\x00{self.seed}\x00{self.source_file}\x00"
         for index, record in enumerate(records):
             self.records_available += 1
-            neg_key = -int.from_bytes(_key("record", self.seed, self.source_file, index), "big")
+            neg_key = -int.from_bytes(_key(f"{prefix}{index}"), "big")
             if len(heap) < m:
                 heapq.heappush(heap, (neg_key, index, record))
             elif neg_key > heap[0][0]:

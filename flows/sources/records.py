@@ -28,7 +28,7 @@ from flows.sources.gzip_members import Member, is_gzip, iter_members
 MAX_MEMBER_BYTES = 64 << 20  # one gzip member larger than this is streamed instead of held in memory
 _CRAWL_RE = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _DOC_TYPES = WarcRecordType.response | WarcRecordType.conversion
-FORMATS = ("warc", "jsonl", "parquet")
+FORMATS = ("warc", "wat", "jsonl", "parquet")
 
 
 @dataclass(slots=True)
@@ -68,7 +68,9 @@ def detect_format(path: str, head: bytes) -> str:
         return "parquet"
     if name.endswith((".jsonl", ".json", ".ndjson")):
         return "jsonl"
-    if name.endswith((".warc", ".wet", ".wat", ".arc")):
+    if name.endswith(".wat"):
+        return "wat"
+    if name.endswith((".warc", ".wet", ".arc")):
         return "warc"
     if head.startswith(b"PAR1"):
         return "parquet"
@@ -91,6 +93,8 @@ def iter_records(
     """Yield the records of one file of format `fmt` read from `stream`."""
     if fmt == "warc":
         return _iter_warc(stream, info)
+    if fmt == "wat":
+        raise ValueError("WAT files hold metadata, not documents: read them with flows.sources.wat.iter_wat")
     if fmt == "jsonl":
         return _iter_jsonl(stream, text_field)
     if fmt == "parquet":

@@ -237,7 +237,8 @@ class _ResumableStream(io.RawIOBase):
         self._buf = b""  # received; self._buf[self._buf_pos:] is not yet handed to the caller
         self._buf_pos = 0
         self._stream: _Readable | None = None
-        self._total: int | None = None
+        self._total: int | None = None  # object size as the current response announces it
+        self._announced: int | None = None  # ... and as the first response did: what is checked at the end
         self._etag: str | None = None
         self._pending: RemoteReadError | None = None  # raised on the call after the bytes before it
         self._eof = False
@@ -248,11 +249,6 @@ class _ResumableStream(io.RawIOBase):
 
     def tell(self) -> int:
         return self._received - (len(self._buf) - self._buf_pos)
-
-    @property
-    def size(self) -> int | None:
-        """The size the server announced (None when it announced none)."""
-        return self._total
 
     def readinto(self, b) -> int:  # type: ignore[override]
         data = self.read(len(b))
@@ -322,14 +318,14 @@ class _ResumableStream(io.RawIOBase):
             raise _classify(exc, self._url, offset) from exc
         if data:
             self._received += len(data)
-            if self._total is not None and self._received > self._total:
-                raise SizeMismatch(self._url, self._total, self._received)
             return data
         self._drop_stream()
-        if self._total is None or self._received == self._total:
-            self._eof = True
-            return b""
-        raise _transient("short_body", self._url, offset, f"body ended at {self._received} of {self._total}")
+        if self._total is not None and self._received < self._total:
+            raise _transient("short_body", self._url, offset, f"body ended at {self._received} of {self._total}")
+        self._eof = True
+        if self._announced is not None and self._announced != self._received:
+            raise SizeMismatch(self._url, self._announced, self._received)
+        return b""
 
     def _connect(self) -> None:
         opened = self._opener(self._received)
@@ -337,16 +333,20 @@ class _ResumableStream(io.RawIOBase):
         if self._etag is not None and opened.etag is not None and opened.etag != self._etag:
             detail = f"ETag {self._etag} became {opened.etag}"
             raise RemoteReadError("changed", self._url, self.tell(), detail)
-        if self._total is not None and opened.total is not None and opened.total != self._total:
-            raise SizeMismatch(self._url, self._total, self._received, f"size changed to {opened.total}")
         self._etag = self._etag or opened.etag
-        self._total = self._total if self._total is not None else opened.total
+        if opened.total is not None:
+            # Same object (ETag) but another size: the first announcement was wrong. Read on to the real
+            # end, so every byte is delivered, and raise SizeMismatch there.
+            self._total = opened.total
+            self._announced = self._announced if self._announced is not None else opened.total
+            if opened.total < self._received:
+                raise SizeMismatch(self._url, self._announced, self._received, f"size now {opened.total}")
 
     def _final(self, err: RemoteReadError) -> RemoteReadError:
         """The error the caller sees once retries are spent (a body that keeps ending short: size error)."""
         self._drop_stream()
-        if err.reason == "short_body" or (err.reason == "http_416" and self._total is not None):
-            return SizeMismatch(self._url, self._total or 0, self._received)
+        if err.reason == "short_body" or (err.reason == "http_416" and self._announced is not None):
+            return SizeMismatch(self._url, self._announced or 0, self._received)
         err.offset = self.tell()
         return err
 

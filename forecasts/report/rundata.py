@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 TIER_ORDER = ("high", "medium", "low")
 DEDUP_FLAGS = ("is_exact_duplicate", "is_url_duplicate", "is_near_duplicate", "is_duplicate")
@@ -36,23 +37,26 @@ class RunData:
     forecast: dict[str, Any] | None = None
     extra_forecasts: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _scans: dict[str, pl.LazyFrame | None] = field(default_factory=dict)
 
     def scan(self, table: str) -> pl.LazyFrame | None:
-        """All finished shards of a table (temporary files start with a dot and are not matched)."""
-        files = sorted((self.root / table).glob("part-*.parquet"))
-        if not files:
-            return None
-        try:
-            lf = pl.scan_parquet(files)
-            lf.collect_schema()
-        except Exception as exc:  # noqa: BLE001 - a corrupt optional table must not stop the report
-            self.notes.append(f"{table}/ could not be read ({type(exc).__name__}: {exc})")
-            return None
-        return lf
+        """All readable finished shards of a table (temporary files start with a dot and are not matched).
 
-    def columns(self, table: str) -> list[str]:
-        lf = self.scan(table)
-        return lf.collect_schema().names() if lf is not None else []
+        A shard whose Parquet footer cannot be read is left out with a note, so one broken file costs its
+        rows, not the report.
+        """
+        if table not in self._scans:
+            files = []
+            for path in sorted((self.root / table).glob("part-*.parquet")):
+                try:
+                    pq.read_metadata(path)
+                except Exception as exc:  # noqa: BLE001 - any unreadable optional shard becomes a note
+                    self.notes.append(f"{table}/{path.name} could not be read ({type(exc).__name__}: {exc}); "
+                                      "left out")
+                else:
+                    files.append(path)
+            self._scans[table] = pl.scan_parquet(files) if files else None
+        return self._scans[table]
 
 
 def _read_json(path: Path, notes: list[str]) -> Any:
@@ -229,10 +233,7 @@ def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | N
             if "quality_score" in schema.names() else None
         base = base.join(score, "doc_id", "left") if score is not None else \
             base.with_columns(quality_score=pl.lit(None, pl.Float64))
-    if lang is not None:
-        base = base.join(lang, "doc_id", "left")
-    else:
-        base = base.with_columns(lang=pl.lit(None, pl.String))
+    base = base.join(lang, "doc_id", "left") if lang is not None else base.with_columns(lang=pl.lit(None, pl.String))
     base = base.with_columns(pl.col("tier").fill_null("unscored"), lang_bucket(langs).fill_null("unknown"))
 
     narrow = base.select("tier", "lang", "quality_score").collect(engine="streaming")
@@ -303,7 +304,7 @@ def examples(run: RunData, per_tier: int, seed: int) -> pl.DataFrame | None:
     text = (pl.col("text").cast(pl.String).str.slice(0, EXAMPLE_CHARS + 1) if "text" in names
             else pl.lit(None, pl.String)).alias("text")
     found = (
-        docs.filter(pl.col("doc_id").cast(pl.String).is_in(picked["doc_id"].implode()))
+        docs.filter(pl.col("doc_id").cast(pl.String).is_in(picked["doc_id"].to_list()))
         .select(pl.col("doc_id").cast(pl.String), *[pl.col(c).cast(pl.String) for c in wanted], text)
         .collect(engine="streaming")
     )

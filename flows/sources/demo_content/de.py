@@ -96,7 +96,7 @@ PACK = LanguagePack(
         "{n} Gründe, warum {s} {o} {v}",
         "{n} Ideen für {o}",
         "Top {n}: {o}",
-        "{n} Fragen und Antworten zu {o}",
+        "{n} Fragen rund um {o}",
     ),
     openers=split(
         "Kurzes Update:|Ehrlich gesagt:|Also, die Neuigkeit ist:|Nur eine kurze Notiz:|Okay, also:|"

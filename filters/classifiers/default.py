@@ -1,0 +1,57 @@
+"""The project's default quality score: a logistic regression over document-shape features.
+
+Made by `python -m filters.classifiers.build_default` (see that module for the data, weighting and licences);
+the shipped `default_quality_model.json` holds only the 14 feature means, scales and coefficients and the
+intercept. The score is p(good) on the proxy task — higher is better — and runs on the CPU as polars
+expressions (no model download, no torch), so it suits every run. It is tuned on English: the function-word
+feature lowers the score of other languages (see docs/readme/classifiers.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from filters.classifiers.base import Classifier
+from filters.classifiers.features import quality_features
+from filters.classifiers.linear import LogisticModel
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "default_quality_model.json"
+
+
+class FeatureScorer(Classifier):
+    """p(good) of a `logistic-features` model file over the features of `features.py`."""
+
+    device = "cpu"
+    batch_size = 20_000
+
+    def __init__(self, path: str | Path = DEFAULT_MODEL):
+        self.path = Path(path)
+        spec = json.loads(self.path.read_text(encoding="utf-8"))
+        if spec.get("kind") != "logistic-features":
+            raise ValueError(f"{self.path} is not a logistic-features model")
+        self.features: list[str] = spec["features"]
+        self.model = LogisticModel.from_dict(spec)
+        self.name = spec.get("name", self.path.stem)
+        self.spec = spec
+
+    def feature_frame(self, texts: Sequence[str] | pl.Series) -> pl.DataFrame:
+        """The model's input features, one row per text."""
+        series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts), dtype=pl.String)
+        return quality_features(series).select(self.features)
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros(0, dtype=np.float64)
+        return self.model.predict_proba(self.feature_frame(texts).to_numpy())
+
+
+@lru_cache(maxsize=1)
+def default_scorer() -> FeatureScorer:
+    """The default quality scorer (`.score(texts)` → p(good), `.name`), loaded once per process."""
+    return FeatureScorer(DEFAULT_MODEL)

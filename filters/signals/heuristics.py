@@ -1,0 +1,306 @@
+"""Signals behind datatrove's GopherQuality, GopherRepetition, C4Quality and FineWebQuality filters (defaults of
+datatrove 0.10.1), computed for a whole batch with polars; `rules.decide` turns them into keep/drop decisions.
+
+Why columns rather than decisions: a threshold can then be changed (`rules.decide`) without re-reading text.
+Each signal reproduces the exact quantity the datatrove filter compares with its threshold, including its
+quirks (which line split it uses, what it strips, what counts as a word). Ratios whose denominator is zero
+(e.g. empty text) are 0.0, so every signal is finite; datatrove never reaches those comparisons there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from datatrove.pipeline.filters.c4_filters import POLICY_SUBSTRINGS
+from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
+from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
+
+from filters.signals.repetition import Ngrams, dup_ngram_chars, top_ngram_chars
+from filters.signals.tokenize import SEP, WS, tables, tokenize_chunks
+
+TOP_NGRAMS = (2, 3, 4)
+DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+SHORT_LINE_LENGTH = 30  # FineWebQualityFilter(short_line_length=30)
+C4_MIN_WORDS_PER_LINE = 3
+C4_MAX_WORD_LENGTH = 1000
+# Python's str.splitlines() boundaries, normalised to "\n" before splitting
+_LINE_BREAKS = r"\r\n|[\r\x{0b}\x{0c}\x{1c}\x{1d}\x{1e}\x{85}\x{2028}\x{2029}]"
+_CITATION = r"\[\d*]|\[edit]|\[citation needed]"  # C4QualityFilter's CITATION_REGEX
+
+
+def _cls(chars: set[str] | list[str]) -> str:
+    """A regex character class body matching exactly these characters."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in sorted(chars))
+
+
+_PUNCT_CLASS = _cls(PUNCTUATION_SET)
+_TERMINAL_CLASS = _cls(TERMINAL_PUNCTUATION)
+
+
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    return pl.when(den > 0).then(num.cast(pl.Float64) / den).otherwise(0.0)
+
+
+def _stripped(col: pl.Expr) -> pl.Expr:
+    """Python's str.strip(): also strips \\x1c-\\x1f, which polars' strip_chars() keeps."""
+    return col.str.replace_all(f"^[{WS}]+|[{WS}]+$", "")
+
+
+def _dup_stats(items: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
+    """datatrove's `find_duplicates` per group: repeated items and their characters (first sightings free)."""
+    return (
+        items.with_columns(pl.col(value).is_first_distinct().over(by).alias("_first"))
+        .group_by(by)
+        .agg(
+            pl.len().alias("n"),
+            (~pl.col("_first")).sum().alias("dup"),
+            pl.col(value).str.len_chars().filter(~pl.col("_first")).sum().alias("dup_chars"),
+        )
+    )
+
+
+def _per_doc(n_docs: int, frame: pl.DataFrame, fill: dict[str, object]) -> pl.DataFrame:
+    """Left-join per-document aggregates onto 0..n_docs-1, filling documents that had no rows."""
+    base = pl.DataFrame({"doc": pl.int_range(0, n_docs, eager=True, dtype=pl.UInt32)})
+    return base.join(frame.with_columns(pl.col("doc").cast(pl.UInt32)), on="doc", how="left").with_columns(
+        pl.col(k).fill_null(v) for k, v in fill.items()
+    )
+
+
+def split_lines(docs: pl.DataFrame) -> pl.DataFrame:
+    """`text.splitlines()` per document: columns lid (line id in the batch), doc, line, ln (index in doc)."""
+    text = pl.col("text").str.replace_all(_LINE_BREAKS, "\n")
+    lines = text.str.split("\n")
+    drop_last = (pl.col("text") == "") | pl.col("text").str.contains(f"(?:{_LINE_BREAKS}|\\n)$")
+    lines = pl.when(drop_last).then(lines.list.slice(0, lines.list.len() - 1)).otherwise(lines)
+    return (
+        docs.select("doc", lines.alias("line"))
+        .explode("line", keep_nulls=False)
+        .with_columns(pl.int_range(pl.len()).over("doc").alias("ln"))
+        .with_row_index("lid")
+    )
+
+
+def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """spaCy-English tokens of every line: columns doc, lid, token (in text order)."""
+    chunks = lines.select("doc", "lid", pl.col("line").str.extract_all(f"[^{WS}]+").alias("chunk")).explode(
+        "chunk", keep_nulls=False
+    )
+    return (
+        chunks.with_columns(tokenize_chunks(chunks["chunk"]).str.split(SEP).alias("token"))
+        .drop("chunk")
+        .explode("token")
+        .filter(pl.col("token") != "")
+    )
+
+
+def gopher_quality(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+    """GopherQualityFilter's signals (word counts over spaCy tokens, line shapes over splitlines())."""
+    tok = pl.col("token")
+    non_symbol = tok.str.contains(f"[^{_PUNCT_CLASS}]")
+    words = tokens.group_by("doc").agg(
+        pl.len().alias("n_words"),
+        non_symbol.sum().alias("gopher_quality_n_non_symbol_words"),
+        tok.str.len_chars().filter(non_symbol).sum().alias("_non_symbol_chars"),
+        tok.str.contains(r"\p{L}").sum().alias("_alpha_words"),
+        tok.filter(tok.is_in(pl.Series(STOP_WORDS).implode())).n_unique().alias("gopher_quality_n_stop_words"),
+    )
+    line = pl.col("line")
+    shapes = lines.group_by("doc").agg(
+        pl.len().alias("n_lines"),
+        line.str.contains(f"^[{WS}]*[•-]").sum().alias("_bullets"),
+        line.str.contains(f"(?:\\.\\.\\.|…)[{WS}]*$").sum().alias("_end_ellipsis"),
+    )
+    n_docs = docs.height
+    w = _per_doc(n_docs, words, {c: 0 for c in words.columns if c != "doc"})
+    s = _per_doc(n_docs, shapes, {c: 0 for c in shapes.columns if c != "doc"})
+    text = docs["text"]
+    n_words = w["n_words"]
+    return pl.DataFrame(
+        {
+            "n_words": n_words.cast(pl.Int64),
+            "gopher_quality_n_non_symbol_words": w["gopher_quality_n_non_symbol_words"].cast(pl.Int64),
+            "gopher_quality_mean_word_length": w.select(
+                _ratio(pl.col("_non_symbol_chars"), pl.col("gopher_quality_n_non_symbol_words"))
+            ).to_series(),
+            "gopher_quality_hash_ratio": _ratio_series(text.str.count_matches("#", literal=True), n_words),
+            "gopher_quality_ellipsis_ratio": _ratio_series(
+                text.str.count_matches("...", literal=True) + text.str.count_matches("…", literal=True), n_words
+            ),
+            "gopher_quality_bullet_lines_ratio": _ratio_series(s["_bullets"], s["n_lines"]),
+            "gopher_quality_end_ellipsis_lines_ratio": _ratio_series(s["_end_ellipsis"], s["n_lines"]),
+            "gopher_quality_alpha_words_ratio": _ratio_series(w["_alpha_words"], n_words),
+            "gopher_quality_n_stop_words": w["gopher_quality_n_stop_words"].cast(pl.Int64),
+        }
+    )
+
+
+def _ratio_series(num: pl.Series, den: pl.Series) -> pl.Series:
+    return pl.select(_ratio(pl.lit(num), pl.lit(den))).to_series()
+
+
+def gopher_repetition(docs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+    """GopherRepetitionFilter's signals: duplicate paragraphs/lines and word n-gram repetition."""
+    n_docs = docs.height
+    text = pl.col("text")
+    # re.split(r"\n{2,}", text.strip()): pieces between blank-line runs; an empty stripped text is one piece
+    paras = docs.select("doc", _stripped(text).str.extract_all(r"[^\n]+(?:\n[^\n]+)*").alias("p")).explode(
+        "p", keep_nulls=False
+    )
+    para = _per_doc(n_docs, _dup_stats(paras, "doc", "p"), {"n": 1, "dup": 0, "dup_chars": 0})
+    # re.split("\n+", text): non-empty pieces, plus "" at either end when the text starts/ends with "\n"
+    lines = docs.select("doc", text.str.extract_all(r"[^\n]+").alias("l")).explode("l", keep_nulls=False)
+    line = _per_doc(n_docs, _dup_stats(lines, "doc", "l"), {"n": 0, "dup": 0, "dup_chars": 0})
+    edges = docs.select(
+        text.str.starts_with("\n").cast(pl.Int64).alias("a"), text.str.ends_with("\n").cast(pl.Int64).alias("b")
+    )
+    n_lines = line["n"] + edges["a"] + edges["b"]
+    dup_lines = line["dup"] + (edges["a"] & edges["b"])
+    n_chars = docs["text"].str.len_chars()
+    ng = Ngrams(
+        tokens["doc"].to_numpy(),
+        tokens["token"].hash().to_numpy(),
+        tokens["token"].str.len_chars().to_numpy(),
+        n_docs,
+        max(DUP_NGRAMS),
+    )
+    out = {
+        "gopher_repetition_dup_para_frac": _ratio_series(para["dup"], para["n"]),
+        "gopher_repetition_dup_para_char_frac": _ratio_series(para["dup_chars"], n_chars),
+        "gopher_repetition_dup_line_frac": _ratio_series(dup_lines, n_lines),
+        "gopher_repetition_dup_line_char_frac": _ratio_series(line["dup_chars"], n_chars),
+    }
+    n_chars_np = np.maximum(n_chars.to_numpy(), 1)
+    for n in TOP_NGRAMS:
+        out[f"gopher_repetition_top_{n}_gram_char_frac"] = pl.Series(top_ngram_chars(ng, n) / n_chars_np)
+    for n in DUP_NGRAMS:
+        out[f"gopher_repetition_dup_{n}_gram_char_frac"] = pl.Series(dup_ngram_chars(ng, n) / n_chars_np)
+    return pl.DataFrame(out)
+
+
+def _sentence_counts(tokens: pl.DataFrame) -> pl.DataFrame:
+    """Sentences spaCy's Sentencizer finds in each line (lid): one plus one per boundary, a boundary being a
+    token that is neither punctuation nor a sentence mark, with a sentence mark since the previous such token."""
+    marks = pl.Series(tables()["sentence_punct_chars"]).implode()
+    tok = pl.col("token")
+    is_mark = tok.is_in(marks)
+    return (
+        tokens.with_columns(
+            is_mark.cum_sum().over("lid").alias("_marks"),
+            (~is_mark & ~tok.str.contains(r"^\p{P}+$")).alias("_word"),
+        )
+        .with_columns(
+            (pl.col("_marks") - pl.col("_marks").filter("_word").shift(1, fill_value=0).over("lid")).alias("_d")
+        )
+        .group_by("lid")
+        .agg(((pl.col("_d") > 0) & pl.col("_word")).sum().alias("n_sentences") + 1)
+    )
+
+
+def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+    """C4QualityFilter (split_paragraph=True): which lines it keeps, the sentences in them, and where a
+    document-dropping rule (lorem ipsum, curly bracket) first fires. datatrove rewrites the kept text as the
+    kept lines joined by "\\n"; that is recorded as the fractions of lines and characters removed."""
+    stripped = _stripped(pl.col("line"))
+    lines = lines.with_columns(stripped.alias("stripped")).with_columns(
+        pl.col("stripped").str.replace_all(_CITATION, "").alias("clean")
+    )
+    words = pl.col("stripped").str.count_matches(f"[^{WS}]+")
+    long_word = (pl.col("stripped").str.len_chars() > C4_MAX_WORD_LENGTH) & pl.col("stripped").str.extract_all(
+        f"[^{WS}]+"
+    ).list.eval(pl.element().str.len_chars() > C4_MAX_WORD_LENGTH).list.any()
+    clean = pl.col("clean")
+    lower = clean.str.to_lowercase()
+    passes = (
+        clean.str.contains(r"""[.?!"']$""")
+        & ~clean.str.ends_with("...")
+        & (words >= C4_MIN_WORDS_PER_LINE)
+        & ~long_word
+    )
+    lorem = lower.str.contains("lorem ipsum", literal=True)
+    javascript = lower.str.contains("javascript", literal=True)
+    curly = clean.str.contains("{", literal=True)
+    policy = lower.str.contains_any(list(POLICY_SUBSTRINGS))
+    lines = lines.with_columns(passes.alias("_pass")).with_columns(
+        (pl.col("_pass") & lorem).alias("_lorem"),
+        (pl.col("_pass") & ~lorem & ~javascript & curly).alias("_curly"),
+        (pl.col("_pass") & ~lorem & ~javascript & ~curly & ~policy).alias("_kept"),
+    )
+    # sentences of a kept line: from the document's tokens, or re-tokenized where citations were cut out
+    kept = lines.filter("_kept")
+    as_is = np.zeros(lines.height, dtype=bool)
+    as_is[kept.filter(pl.col("clean") == pl.col("stripped"))["lid"].to_numpy()] = True
+    recut = kept.filter(pl.col("clean") != pl.col("stripped")).select("doc", "lid", pl.col("clean").alias("line"))
+    kept_tokens = pl.concat([tokens.filter(as_is[tokens["lid"].to_numpy()]), tokenize_lines(recut)])
+    per_doc = (
+        lines.join(_sentence_counts(kept_tokens), on="lid", how="left")
+        .group_by("doc")
+        .agg(
+            pl.len().alias("c4_n_lines"),
+            pl.col("_kept").sum().alias("c4_n_lines_kept"),
+            pl.col("n_sentences").fill_null(0).sum().alias("c4_n_sentences"),
+            pl.col("ln").filter("_lorem").min().alias("c4_lorem_ipsum_line"),
+            pl.col("ln").filter("_curly").min().alias("c4_curly_bracket_line"),
+            _stripped(clean.filter("_kept").str.join("\n")).str.len_chars().alias("_kept_chars"),
+        )
+    )
+    d = _per_doc(docs.height, per_doc, {"c4_n_lines": 0, "c4_n_lines_kept": 0, "c4_n_sentences": 0, "_kept_chars": 0})
+    n_chars = docs["text"].str.len_chars().cast(pl.Int64)
+    return pl.DataFrame(
+        {
+            "c4_n_lines": d["c4_n_lines"].cast(pl.Int64),
+            "c4_n_lines_kept": d["c4_n_lines_kept"].cast(pl.Int64),
+            "c4_frac_lines_removed": _ratio_series(d["c4_n_lines"] - d["c4_n_lines_kept"], d["c4_n_lines"]),
+            "c4_frac_chars_removed": _ratio_series(n_chars - d["_kept_chars"], n_chars),
+            "c4_n_sentences": d["c4_n_sentences"].cast(pl.Int64),
+            "c4_lorem_ipsum_line": d["c4_lorem_ipsum_line"].cast(pl.Int32),
+            "c4_curly_bracket_line": d["c4_curly_bracket_line"].cast(pl.Int32),
+        }
+    )
+
+
+def fineweb(docs: pl.DataFrame, n_words: pl.Series) -> pl.DataFrame:
+    """FineWebQualityFilter's signals over `text.split("\\n")` minus blank lines."""
+    lines = (
+        docs.select("doc", pl.col("text").str.split("\n").alias("line"))
+        .explode("line", keep_nulls=False)
+        .filter(_stripped(pl.col("line")) != "")
+    )
+    line = pl.col("line")
+    stats = lines.group_by("doc").agg(
+        pl.len().alias("n"),
+        line.str.contains(f"[{_TERMINAL_CLASS}]$").sum().alias("punct"),
+        (line.str.len_chars() <= SHORT_LINE_LENGTH).sum().alias("short"),
+    )
+    dups = _dup_stats(lines, "doc", "line").select("doc", "dup_chars")
+    d = _per_doc(docs.height, stats.join(dups, on="doc"), {"n": 0, "punct": 0, "short": 0, "dup_chars": 0})
+    text = docs["text"]
+    return pl.DataFrame(
+        {
+            "fineweb_n_lines": d["n"].cast(pl.Int64),
+            "fineweb_line_punct_ratio": _ratio_series(d["punct"], d["n"]),
+            "fineweb_short_line_ratio": _ratio_series(d["short"], d["n"]),
+            "fineweb_char_dup_ratio": _ratio_series(
+                d["dup_chars"], text.str.len_chars() - text.str.count_matches("\n", literal=True)
+            ),
+            "fineweb_list_ratio": _ratio_series(text.str.count_matches("\n", literal=True), n_words),
+        }
+    )
+
+
+def heuristic_signals(texts: pl.Series) -> pl.DataFrame:
+    """All heuristic signal columns for a batch, one row per text (nulls read as empty text)."""
+    docs = pl.DataFrame({"text": texts.cast(pl.String).fill_null("")}).with_row_index("doc")
+    lines = split_lines(docs)
+    tokens = tokenize_lines(lines)
+    gq = gopher_quality(docs, lines, tokens)
+    return pl.concat(
+        [
+            pl.DataFrame({"n_chars": docs["text"].str.len_chars().cast(pl.Int64)}),
+            gq,
+            gopher_repetition(docs, tokens),
+            c4(docs, lines, tokens),
+            fineweb(docs, gq["n_words"]),
+        ],
+        how="horizontal",
+    )

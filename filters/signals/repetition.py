@@ -1,0 +1,142 @@
+"""Word n-gram repetition (GopherRepetitionFilter) over all documents of a batch at once, with NumPy.
+
+Why: datatrove counts n-grams with a Python Counter and a Python while-loop per document. Here an n-gram is a
+64-bit polynomial hash of its token hashes, and only *repeated* n-grams are ever materialised: an n-gram can
+only repeat where its (n-1)-gram prefix repeats, so each size is found among the previous size's repeats,
+a set that shrinks fast on real text. A collision needs two different n-grams of one document to agree on 64
+bits. datatrove's `find_all_duplicate` keys n-grams by their concatenation without spaces; here they are
+keyed by their token sequence, which differs only if two token sequences concatenate to the same string.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+_P = np.uint64(0x100000001B3)  # odd multiplier of the polynomial n-gram hash
+_DOC_MIX = np.uint64(0x9E3779B97F4A7C15)  # makes equal tokens of different documents hash apart
+_NONE = np.iinfo(np.int64).max
+
+
+def _u64(key: np.ndarray) -> pl.Series:
+    return pl.Series(key, dtype=pl.UInt64)
+
+
+def _first_seen(key: np.ndarray) -> np.ndarray:
+    return _u64(key).is_first_distinct().to_numpy()
+
+
+def _member(key: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """key in pool, with polars' hash set (numpy's isin is slow on 64-bit hashes)."""
+    if len(pool) == 0:
+        return np.zeros(len(key), dtype=bool)
+    return _u64(key).is_in(_u64(pool).implode()).to_numpy()
+
+
+class Ngrams:
+    """Repeated word n-grams of a batch whose tokens are contiguous per document, documents in order."""
+
+    def __init__(
+        self, doc: np.ndarray, token_hash: np.ndarray, token_len: np.ndarray, n_docs: int, max_n: int
+    ) -> None:
+        self.doc = doc.astype(np.int64)
+        self.n_docs = n_docs
+        self.counts = np.bincount(self.doc, minlength=n_docs)
+        self.start = np.concatenate([[0], np.cumsum(self.counts)])[:-1]
+        self.cum_len = np.concatenate([[0], np.cumsum(token_len.astype(np.int64))])
+        hashes = token_hash.astype(np.uint64)
+        key = hashes ^ (self.doc.astype(np.uint64) * _DOC_MIX)
+        idx = np.arange(len(key))
+        self.repeated: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for n in range(1, max_n + 1):
+            if n > 1:
+                ok = idx + n <= self.start[self.doc[idx]] + self.counts[self.doc[idx]]
+                idx, key = idx[ok], key[ok] * _P + hashes[idx[ok] + n - 1]
+            rep = _u64(key).is_duplicated().to_numpy()
+            idx, key = idx[rep], key[rep]
+            self.repeated[n] = (idx, key)
+
+    def chars(self, idx: np.ndarray, n: int) -> np.ndarray:
+        """Characters of the n-grams starting at token indices idx, without separators."""
+        return self.cum_len[idx + n] - self.cum_len[idx]
+
+
+def top_ngram_chars(ng: Ngrams, n: int) -> np.ndarray:
+    """Per document: len(" ".join(g)) * count(g) for the most frequent n-gram g (first seen wins ties),
+    i.e. datatrove's `find_top_duplicate`; 0 where a document has fewer than n words."""
+    out = np.zeros(ng.n_docs, dtype=np.int64)
+    has = ng.counts >= n  # every n-gram unique: the first one, once
+    out[has] = ng.chars(ng.start[has], n) + n - 1
+    idx, key = ng.repeated[n]
+    if len(idx):
+        best = (
+            pl.DataFrame({"doc": ng.doc[idx], "key": key, "i": idx})
+            .group_by("key")
+            .agg(pl.col("doc").first(), pl.len().alias("count"), pl.col("i").first())
+            .sort(["doc", "count", "i"], descending=[False, True, False])
+            .unique("doc", keep="first", maintain_order=True)
+        )
+        i = best["i"].to_numpy()
+        out[best["doc"].to_numpy()] = best["count"].to_numpy() * (ng.chars(i, n) + n - 1)
+    return out
+
+
+def _chain(cand: np.ndarray, end: np.ndarray, n: int) -> np.ndarray:
+    """Token indices the greedy scan counts if every candidate is a true repeat: the first candidate of each
+    document, then repeatedly the first candidate at least n further on before `end` (one past the document's
+    last n-gram start) -- found for all documents by pointer doubling instead of a Python loop."""
+    if len(cand) == 0:
+        return cand
+    sentinel = len(cand)
+    nxt = np.searchsorted(cand, cand + n)
+    nxt[cand + n >= end] = sentinel  # the next jump target lies in another document
+    jump = np.append(nxt, sentinel)
+    on = np.zeros(sentinel + 1, dtype=bool)
+    on[np.flatnonzero(np.r_[True, end[1:] != end[:-1]])] = True  # first candidate of each document
+    while True:
+        on[jump[np.flatnonzero(on)]] = True
+        if (jump == sentinel).all():
+            break
+        jump = jump[jump]
+    return cand[on[:sentinel]]
+
+
+def dup_ngram_chars(ng: Ngrams, n: int) -> np.ndarray:
+    """Per document: characters datatrove's `find_all_duplicate(words, n)` counts.
+
+    That scan walks n-gram starts; an n-gram already in its `unique` set is counted and the scan jumps n
+    ahead (the n-grams jumped over are never added), otherwise it is added. Only repeated n-grams matter.
+    Solved in rounds: assume every n-gram seen earlier (from the round's start) is in the set, pick the jumps
+    (`_chain`), then check each counted n-gram had an earlier occurrence the scan visited. A document whose
+    first failed check is at v is exact before v; v is really added, and the next round restarts it at v + 1.
+    """
+    idx, key = ng.repeated[n]
+    doc = ng.doc[idx]
+    last_start = ng.start + ng.counts - n + 1  # one past each document's last n-gram start
+    total = np.zeros(ng.n_docs, dtype=np.int64)
+    seen = np.zeros(0, dtype=np.uint64)  # keys added before the restart point of each unresolved document
+    while len(idx):
+        earlier = ~_first_seen(key) | _member(key, seen)
+        cand = idx[earlier]
+        dups = _chain(cand, last_start[ng.doc[cand]], n)
+        # visited: not strictly inside the window a counted n-gram jumps over
+        j = np.searchsorted(dups, idx, side="left") - 1
+        visited = (j < 0) | (idx >= dups[np.maximum(j, 0)] + n) if len(dups) else np.ones(len(idx), bool)
+        where = np.flatnonzero(visited)
+        first_visit = np.zeros(len(idx), dtype=bool)
+        first_visit[where] = _first_seen(key[where]) & ~_member(key[where], seen)
+        counted = np.isin(idx, dups, assume_unique=True)
+        bad = idx[counted & first_visit]  # counted, but no visited earlier occurrence: really a first sighting
+        first_bad = np.full(ng.n_docs, _NONE, dtype=np.int64)
+        bad_docs, at = np.unique(ng.doc[bad], return_index=True)
+        first_bad[bad_docs] = bad[at]
+        good = dups[dups < first_bad[ng.doc[dups]]]
+        total += np.bincount(ng.doc[good], weights=ng.chars(good, n), minlength=ng.n_docs).astype(np.int64)
+        if len(bad_docs) == 0:
+            break
+        upto = first_bad[doc]
+        added = visited & ~(counted & (idx < upto)) & (idx <= upto) & (upto != _NONE)
+        seen = np.concatenate([seen[_member(seen, key[idx > upto])], key[added]])
+        keep = (upto != _NONE) & (idx > upto)
+        idx, key, doc = idx[keep], key[keep], doc[keep]
+    return total

@@ -1,0 +1,5 @@
+"""The self-contained HTML report of a run directory (see docs/readme/report.md)."""
+
+from forecasts.report.builder import build_report
+
+__all__ = ["build_report"]

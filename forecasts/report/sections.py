@@ -1,0 +1,505 @@
+"""The report's sections, each from whatever part of the run directory exists.
+
+A stage that did not run gets a plain sentence saying so instead of an empty chart, so a report of a
+partial run is still honest about what it shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from forecasts.report import figures, forecast_figures
+from forecasts.report.figures import Stage
+from forecasts.report.page import Charts, Html, Section, note, table
+from forecasts.report.rundata import Cube, Quality, RunData, kept, tier_order
+from forecasts.report.safe import esc, truncate, url_text
+from forecasts.report.style import si, tier_color
+
+MAX_INPUTS = 25
+STOCK_STATES = ("raw", "dedup")
+
+
+def missing(what: str, how: str) -> Html:
+    """The sentence shown where a stage did not run."""
+    return note(Html(f"<strong>{esc(what)}</strong> {esc(how)}"), "missing")
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _compact(value: Any, limit: int = 200) -> str:
+    """A parameter or summary value as short text (JSON for structures)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return truncate(text, limit)
+
+
+def kv_table(mapping: Mapping[str, Any], headers: Sequence[str] = ("name", "value")) -> Html:
+    return table(headers, [(k, Html(f"<code>{esc(_compact(v))}</code>")) for k, v in mapping.items()])
+
+
+# ---------------------------------------------------------------------------------------------- funnel
+
+
+def funnel_stages(counts: Mapping[str, Any], cube: Cube | None) -> list[Stage]:
+    """Documents and tokens left after each step: read → extracted → exact/URL/near dedup → tiers."""
+    stages: list[Stage] = []
+    if (records := _num(counts.get("records_read"))) is not None:
+        stages.append(Stage("records read", int(records), None, "#9aa5b1"))
+    if cube is None:
+        if (docs := _num(counts.get("documents"))) is not None:
+            stages.append(Stage("documents", int(docs), None, "#5b6770"))
+        return stages
+    frame, tok = cube.frame, cube.token_col is not None
+
+    def total(expr: pl.Expr) -> tuple[int, int | None]:
+        sub = frame.filter(expr)
+        return int(sub["documents"].sum()), (int(sub["tokens"].sum()) if tok else None)
+
+    stages.append(Stage("documents", *total(pl.lit(True)), "#5b6770"))
+    steps = [("is_exact_duplicate", "after exact dedup"), ("is_url_duplicate", "after URL dedup"),
+             ("is_near_duplicate", "after near dedup")]
+    done: list[str] = []
+    for flag, name in steps:
+        if flag in cube.flags:
+            done.append(flag)
+            stages.append(Stage(name, *total(kept(cube, *done)), "#3e5c76"))
+    if "is_duplicate" in cube.flags:
+        everything = kept(cube, *done, "is_duplicate")
+        if not done or total(everything) != (stages[-1].documents, stages[-1].tokens):
+            stages.append(Stage("after all dedup", *total(everything), "#3e5c76"))
+    dedup = kept(cube, *cube.flags)
+    tiers = set(frame["tier"].unique().to_list())
+    if cube.has_tiers and "medium" in tiers and "high" in tiers:
+        stages.append(Stage("medium + high tier", *total(dedup & pl.col("tier").is_in(["high", "medium"])),
+                            tier_color("medium")))
+    if cube.has_tiers and "high" in tiers:
+        stages.append(Stage("high tier", *total(dedup & (pl.col("tier") == "high")), tier_color("high")))
+    return stages
+
+
+def funnel_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
+    counts = run.manifest.get("counts") or {}
+    parts: list[str] = []
+    stages = funnel_stages(counts, cube)
+    unit = f"tokens, {cube.token_col.removeprefix('tokens_')}" if cube and cube.token_col else None
+    if stages:
+        parts.append(charts.add(figures.funnel(stages, unit), "funnel",
+                                "Each step keeps what the previous one left; percentages are of the first step. "
+                                "Tiers are counted after deduplication."))
+        parts.append(table(["step", "documents", "share of documents", "tokens"],
+                           [(s.name, f"{s.documents:,}", f"{s.documents / max(1, stages[0].documents):.1%}",
+                             f"{s.tokens:,}" if s.tokens is not None else None) for s in stages], numeric=(1, 2, 3)))
+    if cube is None:
+        parts.append(missing("No documents/ table:", "crawl-sample did not run (or wrote nothing) in this directory."))
+    else:
+        if not cube.flags:
+            parts.append(missing("Deduplication did not run:", "no dedup/ table, so no duplicate is removed above."))
+        if not cube.has_tiers:
+            parts.append(missing("Quality tiers did not run:", "no tiers/ table, so the funnel stops at dedup."))
+        if cube.token_col is None:
+            parts.append(missing("Tokens were not counted:", "no tokens/ table (tally-stocks did not run)."))
+    rows: list[tuple[str, str, int]] = []
+    for key, kind in (("dropped", "dropped"), ("errors", "error"), ("file_errors", "file error"),
+                      ("skipped_record_types", "skipped record type")):
+        for reason, n in (counts.get(key) or {}).items():
+            if _num(n):
+                rows.append((kind, str(reason), int(n)))
+    if rows:
+        parts.append(charts.add(figures.reasons(rows), "reasons",
+                                "Records read that yielded no document. Dropped: not a text document by design "
+                                "(e.g. non-HTML); errors: unreadable records; file errors: whole files."))
+    parts.append(_accounting(counts))
+    dedup = run.manifest.get("dedup")
+    if isinstance(dedup, dict) and dedup:
+        parts.append(f"<h3>Deduplication summary</h3>{kv_table(dedup, ('item', 'value'))}")
+    return Section("funnel", "Funnel: from records to quality tiers", Html("".join(parts)))
+
+
+def _accounting(counts: Mapping[str, Any]) -> Html:
+    """The manifest's accounting identity, checked: records_read = documents + dropped + errors."""
+    read, docs = _num(counts.get("records_read")), _num(counts.get("documents"))
+    if read is None or docs is None:
+        return missing("No accounting:", "manifest.json has no counts.records_read / counts.documents.")
+    dropped = sum(v for v in (counts.get("dropped") or {}).values() if _num(v))
+    errors = sum(v for v in (counts.get("errors") or {}).values() if _num(v))
+    ok = read == docs + dropped + errors
+    text = (f"Accounting: {read:,.0f} records read = {docs:,.0f} documents + {dropped:,.0f} dropped + "
+            f"{errors:,.0f} errors")
+    if (files := _num(counts.get("files"))) is not None:
+        text += f" · {files:,.0f} files"
+    if (size := _num(counts.get("bytes_read"))) is not None:
+        text += f" · {si(size)}B read"
+    return note(("✓ " if ok else "✗ does not balance: ") + text, "info" if ok else "warn")
+
+
+# ---------------------------------------------------------------------------------------------- quality
+
+
+def _thresholds(run: RunData) -> tuple[dict[str, float], dict[str, float]]:
+    """(tier thresholds on quality_score, per-signal thresholds) from manifest.quality.thresholds."""
+    raw = (run.manifest.get("quality") or {}).get("thresholds") or {}
+    tiers = {k: float(v) for k, v in raw.items() if k in ("high", "low") and _num(v) is not None}
+    signals = {k: float(v) for k, v in raw.items() if k not in ("high", "low") and _num(v) is not None}
+    signals.update({k: float(v) for k, v in (raw.get("signals") or {}).items() if _num(v) is not None})
+    return tiers, signals
+
+
+def quality_section(run: RunData, q: Quality | None, cube: Cube | None, examples: pl.DataFrame | None,
+                    langs: list[str], charts: Charts) -> Section:
+    if q is None:
+        return Section("quality", "Quality", missing(
+            "Quality classification did not run:", "no quality/ or tiers/ table in this run directory."))
+    info = run.manifest.get("quality") or {}
+    tier_thr, signal_thr = _thresholds(run)
+    parts: list[str] = []
+    facts = [f"scorer {info['scorer']}" if info.get("scorer") else None,
+             f"classifier device {info['device']}" if info.get("device") else None]
+    facts += [f"{name} tier threshold {value:g}" for name, value in tier_thr.items()]
+    if any(facts):
+        parts.append(f'<p class="muted">{esc(" · ".join(f for f in facts if f))}</p>')
+    if cube is not None and cube.has_tiers:
+        parts.append(_tier_table(cube))
+    if q.score_hist is not None:
+        parts.append(charts.add(figures.score_histogram(q, tier_thr), "score-histogram",
+                                "Stacked counts per score bin; dashed lines are the thresholds that cut tiers."))
+    if q.tier_by_lang is not None and q.tier_by_lang.height:
+        parts.append(charts.add(figures.score_by_language(q, langs), "score-by-language",
+                                f"The {len(langs)} most frequent languages; the rest are 'other'."))
+    if q.signals and q.signal_by_tier is not None and q.signal_by_tier.height:
+        sample = f"from a seeded sample of {q.signal_sample:,} documents" if q.signal_sample else ""
+        parts.append(charts.add(figures.signals_grid(q, signal_thr), "signals",
+                                f"One panel per signal column of quality/ {sample}; y-axis units are inferred "
+                                "from the signal's name. Use the buttons to switch between tiers and languages."))
+    elif not q.signals:
+        parts.append(missing("No heuristic signals:", "quality/ has no numeric signal columns."))
+    if q.rulesets is not None and q.rulesets.height:
+        parts.append(charts.add(figures.rulesets(q), "rulesets",
+                                "Rule sets annotate, they do not drop: these are the decisions each would make."))
+    parts.append(_examples(examples))
+    return Section("quality", "Quality", Html("".join(parts)))
+
+
+def _tier_table(cube: Cube) -> Html:
+    frame = cube.frame
+    dedup = frame.filter(kept(cube, *cube.flags))
+    rows = []
+    total_docs = max(1, int(frame["documents"].sum()))
+    for tier in tier_order(frame["tier"].unique().to_list()):
+        mine, mine_d = frame.filter(pl.col("tier") == tier), dedup.filter(pl.col("tier") == tier)
+        rows.append((Html(f'<span class="badge" style="background:{tier_color(tier)}">{esc(tier)}</span>'),
+                     f"{int(mine['documents'].sum()):,}", f"{mine['documents'].sum() / total_docs:.1%}",
+                     f"{int(mine_d['documents'].sum()):,}",
+                     si(mine_d["tokens"].sum()) if cube.token_col else None))
+    return table(["tier", "documents", "share", "documents after dedup", "tokens after dedup"], rows,
+                 numeric=(1, 2, 3, 4))
+
+
+def _examples(examples: pl.DataFrame | None) -> Html:
+    """A few documents per tier: every field escaped, text cut, the URL as text (never a link)."""
+    if examples is None or not examples.height:
+        return Html("")
+    cards = []
+    for tier in tier_order(examples["tier"].unique().to_list()):
+        for row in examples.filter(pl.col("tier") == tier).to_dicts():
+            score = row.get("quality_score")
+            meta = " · ".join(x for x in (
+                f"score {score:.3g}" if isinstance(score, float) else None,
+                f"lang {row['lang']}" if row.get("lang") else None,
+                f"domain {row['domain']}" if row.get("domain") else None,
+                f"crawl {row['crawl']}" if row.get("crawl") else None,
+                f"doc_id {row['doc_id']}") if x)
+            text = row.get("text")
+            cards.append(
+                f'<article class="example" style="--tier:{tier_color(tier)}">'
+                f'<div><span class="badge" style="background:{tier_color(tier)}">{esc(tier)}</span> '
+                f'<span class="title">{esc(truncate(row.get("title") or "(no title)", 160))}</span></div>'
+                f'<div class="meta">{esc(truncate(meta, 300))}</div><div>{url_text(row.get("url"))}</div>'
+                f'<pre>{esc(truncate(text, 600)) if text else "(no text)"}</pre></article>')
+    return Html("<h3>Example documents per tier</h3><p class=\"muted\">Picked by a seeded hash of doc_id; text "
+                f"cut to 600 characters and shown as plain text.</p><div class=\"examples\">{''.join(cards)}</div>")
+
+
+# ---------------------------------------------------------------------------------------------- stocks
+
+
+def _interval(block: Mapping[str, Any] | None) -> str | None:
+    if not block or block.get("estimate") is None:
+        return None
+    ci = block.get("ci90")
+    return si(block["estimate"]) + (f" [{si(ci[0])} – {si(ci[1])}]" if ci else " (no interval)")
+
+
+def stock_table(stocks: Mapping[str, Any]) -> Html:
+    """Per tier: raw and deduplicated tokens with 90% intervals, share of tokens, sample size."""
+    tiers = dict(stocks.get("tiers") or {})
+    rows = []
+    for tier in [*tier_order(list(tiers)), "all tiers"]:
+        block = tiers.get(tier) if tier != "all tiers" else stocks.get("total")
+        if not isinstance(block, dict):
+            continue
+        tok = block.get("tokens") or {}
+        frac = (block.get("fraction_of_tokens") or {}).get("dedup")
+        sample = block.get("sample") or {}
+        rows.append((tier, _interval(tok.get("raw")), _interval(tok.get("dedup")),
+                     f"{frac:.1%}" if isinstance(frac, float) else None,
+                     f"{sample['documents']:,}" if isinstance(sample.get("documents"), int) else None,
+                     f"{sample['files']:,}" if isinstance(sample.get("files"), int) else None))
+    unit = stocks.get("tokenizer") or "tokens"
+    return table(["tier", f"raw tokens ({unit}), 90% interval", "deduplicated tokens, 90% interval",
+                  "share of dedup tokens", "sampled documents", "sampled files"], rows, numeric=(1, 2, 3, 4, 5))
+
+
+def _language_frame(run: RunData, cube: Cube | None) -> tuple[pl.DataFrame, str, str] | None:
+    """(crawl, lang, tier, dedup_state, value) tallies: population estimates from stocks.parquet when
+    present, else the sample's token counts."""
+    sf = run.stocks_frame
+    if sf is not None and {"crawl", "lang", "tier", "dedup_state", "est_tokens"} <= set(sf.columns):
+        frame = sf.filter(pl.col("dedup_state").is_in(STOCK_STATES)).select(
+            pl.col("crawl").fill_null("(none)"), pl.col("lang").fill_null("unknown"),
+            pl.col("tier").fill_null("unscored"), "dedup_state", pl.col("est_tokens").fill_null(0.0))
+        return frame, "est_tokens", "tokens (population point estimate)"
+    if cube is None or cube.token_col is None:
+        return None
+    raw = cube.frame.with_columns(dedup_state=pl.lit("raw"))
+    dedup = cube.frame.filter(kept(cube, *cube.flags)).with_columns(dedup_state=pl.lit("dedup"))
+    frame = pl.concat([raw, dedup]).select("crawl", "lang", "tier", "dedup_state", "tokens")
+    return frame, "tokens", "tokens in the sample"
+
+
+def stocks_section(run: RunData, cube: Cube | None, langs: list[str], charts: Charts) -> Section:
+    stocks = run.stocks
+    parts: list[str] = []
+    unit = f"tokens ({stocks.get('tokenizer')})" if stocks and stocks.get("tokenizer") else "tokens"
+    if stocks:
+        if stocks.get("population"):
+            parts.append(f"<p><strong>Population:</strong> {esc(stocks['population'])}</p>")
+        design = stocks.get("design") or {}
+        if design.get("estimator"):
+            parts.append(f'<p class="muted">Estimator: {esc(design["estimator"])}; '
+                         f'{esc(design.get("files_sampled", "?"))} files sampled.</p>')
+        parts.append(stock_table(stocks))
+        if stocks.get("tiers") or stocks.get("total"):
+            parts.append(charts.add(figures.stock_by_tier(stocks, unit), "stock-by-tier",
+                                    "Horvitz–Thompson estimates of the stock the sample represents; pale: raw, "
+                                    "solid: after deduplication; whiskers: 90% bootstrap interval."))
+        if stocks.get("dedup_scope"):
+            parts.append(note(f"Dedup scope: {stocks['dedup_scope']}"))
+    else:
+        parts.append(missing("No stocks.json:", "tally-stocks did not run, so there are no population estimates; "
+                                                "the chart below shows the sample's own token counts."))
+    lang = _language_frame(run, cube)
+    if lang is not None:
+        frame, value, title = lang
+        parts.append(charts.add(figures.stock_by_language(frame, value, title, langs), "stock-by-language",
+                                "Intervals are estimated per tier and crawl (above); the language split is a "
+                                "point estimate. Use the menu to show one crawl."))
+    refs = (stocks or {}).get("reference_sizes")
+    if stocks and refs:
+        ours = []
+        for name, block, color in (("this run: all tiers, raw", (stocks.get("total") or {}), "#2f3e55"),
+                                   ("this run: all tiers, dedup", (stocks.get("total") or {}), "#2f3e55"),
+                                   ("this run: high tier, dedup", (stocks.get("tiers") or {}).get("high") or {},
+                                    tier_color("high"))):
+            est, ci = figures.point(block, "tokens", "raw" if name.endswith("raw") else "dedup")
+            ours.append((name, est, ci, color))
+        union = ((stocks.get("cross_crawl") or {}).get("union") or {}).get("tokens") or {}
+        if len((stocks.get("cross_crawl") or {}).get("crawls") or []) > 1 and union.get("estimate"):
+            ours.append(("this run: unique across crawls", union["estimate"], union.get("ci90"), "#0f8b8d"))
+        parts.append(charts.add(figures.reference_sizes(refs, ours, unit), "reference-sizes",
+                                "Published sizes use their own tokenizers and filters (see hover for the basis); "
+                                "intervals: 90% for this run, as published for the references."))
+    return Section("stocks", "Token stocks", Html("".join(parts)))
+
+
+# ---------------------------------------------------------------------------------------------- forecast
+
+
+def forecast_section(run: RunData, charts: Charts) -> Section:
+    fc = run.forecast
+    if not fc or not isinstance(fc.get("tiers"), dict) or not fc["tiers"]:
+        return Section("forecast", "Forecast", missing(
+            "The forecast did not run:", "no forecast.json in this run directory (flows run forecast --out DIR)."))
+    inputs = fc.get("inputs") or {}
+    parts = [f"<p><strong>Scenario:</strong> {esc(fc.get('scenario') or '?')}"
+             + (f" — {esc(inputs['title'])}" if inputs.get("title") else "") + "</p>"]
+    if inputs.get("citation"):
+        parts.append(f'<p class="muted">{esc(truncate(inputs["citation"], 400))}</p>')
+    if inputs.get("basis"):
+        parts.append(note(f"Measured basis: {_compact(inputs['basis'], 400)}"))
+    rows = []
+    for tier, data in fc["tiers"].items():
+        ex = data.get("exhaustion_year") or {}
+        p = {k: ex.get(k) for k in ("p10", "p50", "p90")}
+        rows.append((tier, f"{p['p50']:.1f}" if p["p50"] is not None else "beyond horizon",
+                     f"{p['p10']:.1f} – {p['p90']:.1f}" if p["p10"] is not None and p["p90"] is not None
+                     else ("from " + f"{p['p10']:.1f}" if p["p10"] is not None else "beyond horizon"),
+                     forecast_figures.tier_unit(fc, tier)))
+    parts.append(table(["tier", "median exhaustion year", "80% interval", "unit"], rows, numeric=(1, 2)))
+    parts.append(charts.add(forecast_figures.fan(fc), "fan",
+                            "Effective stock = stock usable after quality filtering, dedup and repetition; demand = "
+                            "dataset size of the largest training run that year. Colours follow the tier; grey is "
+                            "demand. The y-axis shows the stock's range, so demand may leave the top."))
+    parts.append(charts.add(forecast_figures.exhaustion(fc), "exhaustion",
+                            "Cumulative probability that demand has met the effective stock by 1 January of each "
+                            "year."))
+    horizon = (fc.get("meta") or {}).get("horizon")
+    rows_cmp = forecast_figures.comparison_rows(fc, run.extra_forecasts)
+    parts.append(charts.add(forecast_figures.scenarios(rows_cmp, horizon if isinstance(horizon, int) else None),
+                            "scenarios", "Dots: median exhaustion year; bars: 10%–90% of draws."))
+    if len({v for v, _, _ in rows_cmp}) < 2:
+        parts.append(missing("One scenario only:", "forecast.json holds no 'comparison' variants and no "
+                                                   "forecast-*.json sits beside it."))
+    sens = fc.get("sensitivity")
+    fig = forecast_figures.tornado(sens) if isinstance(sens, dict) else None
+    if fig is not None:
+        parts.append(charts.add(fig, "tornado", "Each bar: the median exhaustion year with one input pinned at the "
+                                                "low (blue) or high (red) end of its interval, the others drawn."))
+    else:
+        parts.append(missing("No sensitivity analysis:", "forecast.json has no 'sensitivity' block."))
+    return Section("forecast", "Forecast", Html("".join(parts)))
+
+
+# ---------------------------------------------------------------------------------------------- run facts
+
+
+def _duration(manifest: Mapping[str, Any]) -> float | None:
+    try:
+        start = dt.datetime.fromisoformat(str(manifest["started_at"]))
+        end = dt.datetime.fromisoformat(str(manifest["finished_at"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+    return (end - start).total_seconds()
+
+
+def run_totals(manifest: Mapping[str, Any]) -> dict[str, float | None]:
+    """Wall time, CPU-seconds and peak memory of the run (summed/maxed over stages)."""
+    stages = [s for s in (manifest.get("stages") or {}).values() if isinstance(s, dict)]
+    cpu = [v for s in stages if (v := _num(s.get("cpu_seconds"))) is not None]
+    rss = [v for s in stages if (v := _num(s.get("peak_rss_mb"))) is not None]
+    walls = [v for s in stages if (v := _num(s.get("wall_seconds"))) is not None]
+    wall = _duration(manifest)
+    return {"wall": wall if wall is not None else (sum(walls) if walls else None),
+            "cpu": sum(cpu) if cpu else None, "rss": max(rss) if rss else None}
+
+
+def facts_section(run: RunData, charts: Charts) -> Section:
+    m = run.manifest
+    totals = run_totals(m)
+    counts = m.get("counts") or {}
+    quality = m.get("quality") or {}
+    docs = _num(counts.get("documents"))
+    facts = [
+        ("flow", m.get("flow")), ("peakdata version", m.get("peakdata_version")),
+        ("run directory", str(run.root)), ("started", m.get("started_at")), ("finished", m.get("finished_at")),
+        ("wall time", f"{totals['wall']:,.1f} s" if totals["wall"] is not None else None),
+        ("CPU-seconds (all stages)", f"{totals['cpu']:,.1f} s" if totals["cpu"] is not None else None),
+        ("CPU-seconds per 1,000 documents", f"{1000 * totals['cpu'] / docs:,.2f} s"
+         if totals["cpu"] is not None and docs else None),
+        ("peak memory (RSS, largest stage)", f"{totals['rss']:,.0f} MB" if totals["rss"] is not None else None),
+        ("classifier device", quality.get("device")), ("quality scorer", quality.get("scorer")),
+        ("input", "synthetic demo crawl" if m.get("demo") else "user input"),
+    ]
+    parts = ["<div class=\"cols\"><div>", table(["fact", "value"], [f for f in facts if f[1] is not None]), "</div>"]
+    inputs = [str(i) for i in (m.get("inputs") or [])]
+    shown = "".join(f"<li><code>{esc(truncate(i, 200))}</code></li>" for i in inputs[:MAX_INPUTS])
+    more = f"<li class=\"muted\">… and {len(inputs) - MAX_INPUTS:,} more</li>" if len(inputs) > MAX_INPUTS else ""
+    parts.append(f"<div><h3>Inputs ({len(inputs):,})</h3><ul>{shown}{more}</ul></div></div>" if inputs
+                 else "<div><h3>Inputs</h3><p class=\"muted\">none recorded</p></div></div>")
+    stages = {k: v for k, v in (m.get("stages") or {}).items() if isinstance(v, dict)}
+    if stages:
+        parts.append("<h3>Cost per stage</h3>")
+        parts.append(charts.add(figures.stage_costs(stages), "stage-costs",
+                                "CPU-seconds above wall seconds mean the stage ran in parallel."))
+        parts.append(table(
+            ["stage", "wall s", "CPU s", "CPU/wall", "peak RSS MB", "documents", "MB", "docs/s", "MB/s"],
+            [(name, *[_fmt(s.get(k), d) for k, d in (("wall_seconds", 1), ("cpu_seconds", 1))],
+              _fmt(s["cpu_seconds"] / s["wall_seconds"], 2) if _num(s.get("cpu_seconds")) and _num(
+                  s.get("wall_seconds")) else None,
+              _fmt(s.get("peak_rss_mb"), 0), _fmt(s.get("documents"), 0),
+              _fmt(s["bytes"] / 1e6, 1) if _num(s.get("bytes")) is not None else None,
+              _fmt(s.get("docs_per_s"), 1), _fmt(s.get("mb_per_s"), 2)) for name, s in stages.items()],
+            numeric=tuple(range(1, 9))))
+    else:
+        parts.append(missing("No stage timings:", "manifest.json has no 'stages' block."))
+    sampling = m.get("sampling") or {}
+    strata = sampling.get("strata") or {}
+    if strata:
+        parts.append("<h3>Sampling design</h3>")
+        parts.append(table(["stratum", "format", "files in population", "files sampled", "seed"],
+                           [(k, v.get("format"), _fmt(v.get("population_files"), 0), _fmt(v.get("sampled_files"), 0),
+                             v.get("seed")) for k, v in strata.items() if isinstance(v, dict)], numeric=(2, 3)))
+    if m.get("parameters"):
+        parts.append(f"<h3>Parameters</h3>{kv_table(m['parameters'], ('parameter', 'value'))}")
+    if m.get("versions"):
+        parts.append("<details><summary>Package versions</summary>"
+                     f"{table(['package', 'version'], sorted(m['versions'].items()))}</details>")
+    failures = m.get("failures") or []
+    if failures:
+        parts.append(f"<h3>Failures ({len(failures):,})</h3>" + table(
+            ["failure"], [(Html(f"<code>{esc(_compact(f, 400))}</code>"),) for f in failures[:50]]))
+    if run.notes:
+        parts.append("<h3>Notes on this report</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in run.notes)
+                     + "</ul>")
+    return Section("run", "Run facts and cost", Html("".join(parts)))
+
+
+def _fmt(value: Any, digits: int) -> str | None:
+    v = _num(value)
+    return None if v is None else f"{v:,.{digits}f}"
+
+
+# ---------------------------------------------------------------------------------------------- headline
+
+
+def kpis(run: RunData, cube: Cube | None) -> Html:
+    """The handful of numbers a reader wants first, as cards above the sections."""
+    counts = run.manifest.get("counts") or {}
+    cards: list[tuple[str, str, str]] = []
+    if (read := _num(counts.get("records_read"))) is not None:
+        cards.append((f"{read:,.0f}", "records read", ""))
+    if cube is not None:
+        docs = int(cube.frame["documents"].sum())
+        dedup = cube.frame.filter(kept(cube, *cube.flags))
+        cards.append((f"{docs:,}", "documents", ""))
+        if cube.flags:
+            cards.append((f"{int(dedup['documents'].sum()):,}", "after deduplication",
+                          f"{dedup['documents'].sum() / max(1, docs):.1%} of documents"))
+        if cube.token_col:
+            tokens = int(dedup["tokens"].sum())
+            cards.append((si(tokens), "tokens after dedup (sample)", cube.token_col.removeprefix("tokens_")))
+            if cube.has_tiers and tokens:
+                high = int(dedup.filter(pl.col("tier") == "high")["tokens"].sum())
+                cards.append((f"{high / tokens:.1%}", "high-tier share of tokens", "after dedup, in the sample"))
+    total = ((run.stocks or {}).get("total") or {}).get("tokens") or {}
+    if (est := (total.get("dedup") or {}).get("estimate")) is not None:
+        ci = (total.get("dedup") or {}).get("ci90")
+        cards.append((si(est), "estimated stock, dedup", f"90%: {si(ci[0])} – {si(ci[1])}" if ci else "tokens"))
+    for tier, data in ((run.forecast or {}).get("tiers") or {}).items():
+        p50 = (data.get("exhaustion_year") or {}).get("p50")
+        cards.append((f"{p50:.1f}" if p50 is not None else "–", f"median exhaustion: {tier}", "year"))
+        if len(cards) >= 10:
+            break
+    totals = run_totals(run.manifest)
+    if totals["wall"] is not None:
+        cpu = f"{totals['cpu']:,.0f} CPU-s" if totals["cpu"] is not None else ""
+        cards.append((f"{totals['wall']:,.0f} s", "wall time", cpu))
+    return Html('<div class="kpis">' + "".join(
+        f'<div class="kpi"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div><div class="d">{esc(d)}</div>'
+        "</div>" for v, k, d in cards) + "</div>")
+
+
+def demo_banner(run: RunData) -> Html:
+    """The plain statement that a demo run shows synthetic data, on top of the page."""
+    if not run.manifest.get("demo"):
+        return Html("")
+    return Html('<div class="banner banner-demo" role="alert">Synthetic demo data: this run read the project\'s '
+                "generated demo crawl, not real web pages. Every count, estimate and forecast below describes "
+                "made-up documents and says nothing about the web. Run with <code>--input</code> to audit real "
+                "crawl files.</div>")
+

@@ -1,0 +1,107 @@
+"""Shared look of every report chart: tier colours, fonts, number formats, so sections read as one document."""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+TIER_COLORS = {
+    "high": "#1a7f5a",
+    "medium": "#d99a00",
+    "low": "#c8472d",
+    "unscored": "#8d8d8d",
+    "all tiers": "#2f3e55",
+    "public_text": "#2f6db5",
+}
+EXTRA_COLORS = ("#2f6db5", "#7b4fa6", "#0f8b8d", "#a0522d", "#5b6770", "#b5367a")
+NEUTRAL = "#52606d"
+LIGHT = "#c5ccd3"
+DEMAND = "#343a40"
+_SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+def tier_color(tier: str, index: int = 0) -> str:
+    """A tier's colour, the same in every chart; unknown tiers get a stable extra colour."""
+    if tier in TIER_COLORS:
+        return TIER_COLORS[tier]
+    return EXTRA_COLORS[(sum(map(ord, tier)) + index) % len(EXTRA_COLORS)]
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    """`#rrggbb` with transparency, for bands and lighter 'raw' bars."""
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def si(value: float | int | None, unit: str = "") -> str:
+    """Compact number for labels: 1,234 / 12.3K / 4.56M / 7.8B / 1.2T (B for billion, as token counts say)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    v = float(value)
+    suffix = f" {unit}" if unit else ""
+    if abs(v) < 10_000:
+        return (f"{v:,.0f}" if v == int(v) or abs(v) >= 100 else f"{v:.3g}") + suffix
+    div, letter = next((d, s) for d, s in _SCALES if abs(v) >= d)
+    return f"{v / div:.3g}{letter}{suffix}"
+
+
+def figure(*traces: go.BaseTraceType) -> go.Figure:
+    """A figure with an empty template: plotly.py deep-copies and validates a named template on every figure
+    (most of a report's build time); the real one is added to the JSON once per chart (`template_json`)."""
+    return go.Figure(data=list(traces), layout={"template": {}})
+
+
+def subplots(**kwargs: Any) -> go.Figure:
+    """make_subplots on a template-free figure (see `figure`)."""
+    return make_subplots(figure=figure(), **kwargs)
+
+
+@lru_cache(maxsize=1)
+def template_json() -> dict[str, Any]:
+    """plotly_white as plain JSON, for Charts to merge into every serialised figure."""
+    return json.loads(pio.json.to_json_plotly(pio.templates["plotly_white"].to_plotly_json()))
+
+
+def layout(fig: go.Figure, height: int, *, title: str | None = None, margin: dict[str, int] | None = None,
+           legend_gap: int = 8, legend_below: bool = False, **kwargs: object) -> go.Figure:
+    """The common layout: system font, title pinned top-left, horizontal legend `legend_gap` px above the plot
+    area (clear of subplot titles) or below it; plotly_white is merged in at serialisation."""
+    m = {"l": 70, "r": 30, "t": 60, "b": 60} | (margin or {})
+    plot_h = max(1, height - m["t"] - m["b"])
+    legend = {"orientation": "h", "xanchor": "left", "x": 0, "yanchor": "bottom", "y": 1 + legend_gap / plot_h}
+    if legend_below:
+        legend |= {"yanchor": "top", "y": -legend_gap / plot_h}
+    fig.update_layout(
+        height=height,
+        font={"family": FONT, "size": 13, "color": "#1f2933"},
+        margin=m,
+        legend=legend,
+        hoverlabel={"font": {"family": FONT}},
+        separators=".,",
+    )
+    if title:
+        fig.update_layout(title={"text": title, "x": 0, "xref": "container", "xanchor": "left", "y": 1,
+                                 "yref": "container", "yanchor": "top", "pad": {"t": 14, "l": 12},
+                                 "font": {"size": 16}})
+    fig.update_layout(**kwargs)
+    return fig
+
+
+def log_ticks(lo: float, hi: float) -> dict[str, Any]:
+    """One labelled tick per decade on a log axis, in words readers of token counts use (100B, 1T, 2,000T…)."""
+    first, last = math.floor(math.log10(max(lo, 1e-300))), math.ceil(math.log10(max(hi, 1e-300)))
+    vals = [10.0 ** k for k in range(first, last + 1)]
+
+    def text(k: int) -> str:
+        if 15 <= k <= 16:
+            return f"{10 ** (k - 12):,}T"
+        return si(10.0 ** k) if 0 <= k < 15 else f"10<sup>{k}</sup>"
+
+    return {"tickvals": vals, "ticktext": [text(k) for k in range(first, last + 1)]}

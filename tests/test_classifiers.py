@@ -1,0 +1,250 @@
+"""Quality classifiers without torch: native fastText, training + card, default scorer vs people, tiers, devices."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from filters.classifiers import (
+    FastTextClassifier,
+    TierThresholds,
+    assign_tiers,
+    default_scorer,
+    detect_positive_label,
+    load_scorer,
+    read_documents,
+    resolve_device,
+    tier_expr,
+    tier_thresholds,
+    tiers_frame,
+    train_classifier,
+)
+from filters.classifiers import base as classifiers_base
+from filters.classifiers.evaluate import agreement, length_ambiguous_mask, load_human_labels
+from filters.classifiers.fasttext_native import load_fasttext
+from filters.classifiers.fasttext_torch import FastTextTokenizer, fnv1a
+from filters.classifiers.metrics import roc_auc
+
+WIKITEXT = Path("reference_text") / "wikitext-2-raw-test.raw"
+SMS = Path("low_quality") / "SMSSpamCollection.tsv"
+HUMAN = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
+# Measured with the shipped default_quality_model.json (docs/readme/classifiers.md); asserted with a small margin.
+DEFAULT_AUC = 0.954
+DEFAULT_AUC_HARD = 0.925
+
+
+@pytest.fixture(scope="module")
+def sms_jsonl(shared_data: Path, tmp_path_factory) -> Path:
+    """Every SMS of the SMS Spam Collection as a JSONL.gz document file (the negatives)."""
+    lines = (shared_data / SMS).read_text(encoding="utf-8", errors="replace").splitlines()
+    path = tmp_path_factory.mktemp("neg") / "sms.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for line in lines:
+            fh.write(json.dumps({"text": line.split("\t", 1)[1]}) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(shared_data: Path, sms_jsonl: Path, tmp_path_factory) -> tuple[Path, dict]:
+    """A small fastText model: WikiText-2 paragraphs (plain text, blank-line blocks) vs SMS messages."""
+    out = tmp_path_factory.mktemp("model") / "wiki-vs-sms.bin"
+    card = train_classifier([shared_data / WIKITEXT], [sms_jsonl], out, epochs=5, dim=16, bucket=20_000, seed=3,
+                            valid_fraction=0.2)
+    return out, card
+
+
+def test_training_writes_model_and_card_with_real_metrics(trained, shared_data: Path, sms_jsonl: Path):
+    out, card = trained
+    assert out.is_file() and out.with_suffix(".json").is_file()
+    on_disk = json.loads(out.with_suffix(".json").read_text())
+    assert on_disk == card
+    assert card["data"]["positive"][0]["documents"] == len(read_documents(shared_data / WIKITEXT))
+    assert card["data"]["negative"][0]["documents"] == 5574
+    split = card["split"]
+    total = sum(split["train"].values()) + sum(split["valid"].values())
+    assert total == card["data"]["positive"][0]["documents"] + 5574
+    assert card["metrics"]["valid_documents"] == round(0.2 * total)
+    assert card["metrics"]["accuracy"] > 0.97
+    assert card["metrics"]["roc_auc"] > 0.98
+    assert card["hyperparameters"] == {"epoch": 5, "lr": 0.1, "wordNgrams": 2, "dim": 16, "minCount": 2,
+                                       "bucket": 20_000, "minn": 0, "maxn": 0, "loss": "softmax", "thread": 1,
+                                       "seed": 3}
+    assert card["fasttext"].startswith("fasttext")
+    assert card["labels"] == {"positive": "__label__hq", "negative": "__label__cc"}
+
+
+def test_training_is_deterministic(trained, shared_data: Path, sms_jsonl: Path, tmp_path: Path):
+    out, card = trained
+    again = train_classifier([shared_data / WIKITEXT], [sms_jsonl], tmp_path / "again.bin", epochs=5, dim=16,
+                             bucket=20_000, seed=3, valid_fraction=0.2)
+    assert (tmp_path / "again.bin").read_bytes() == out.read_bytes()
+    assert again["metrics"] == card["metrics"]
+
+
+def test_native_fasttext_predicts_with_numpy2(trained, shared_data: Path):
+    assert int(np.__version__.split(".")[0]) >= 2
+    out, _ = trained
+    clf = FastTextClassifier(out)
+    assert clf.positive_label == "__label__hq" and clf.device == "cpu"
+    texts, labels = load_human_labels(shared_data / HUMAN)
+    probs = clf.probabilities(texts[:50])
+    assert probs.shape == (50, 2)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)  # fastText reports p + 1e-5 per label
+    scores = clf.score(texts)
+    np.testing.assert_allclose(scores[:50], probs[:, clf.labels.index("__label__hq")])
+    prose, chatter = clf.score([
+        "The Ise-class battleships were a pair of dreadnought battleships built for the Imperial Japanese Navy "
+        "during World War I. Originally intended to be repeats of the preceding class, they were redesigned.",
+        "Free entry in 2 a wkly comp to win FA Cup final tkts 21st May 2005. Text FA to 87121 to receive entry",
+    ])
+    assert prose > 0.5 > chatter
+    assert clf.score([]).shape == (0,)
+    batches = list(clf.score_batches(texts, batch_size=100))
+    assert [len(b) for b in batches] == [100, 100, 81]
+    np.testing.assert_array_equal(np.concatenate(batches), scores)
+
+
+def test_detect_positive_label():
+    assert detect_positive_label(["__label__cc", "__label__hq"]) == "__label__hq"  # DCLM's labels
+    assert detect_positive_label(["__label__cc", "__label__news"]) == "__label__news"
+    assert detect_positive_label(["__label__a", "__label__b"], "b") == "__label__b"
+    with pytest.raises(ValueError, match="cannot tell"):
+        detect_positive_label(["__label__a", "__label__b"])
+    with pytest.raises(ValueError, match="not one of"):
+        detect_positive_label(["__label__hq", "__label__cc"], "good")
+
+
+def test_tokenizer_char_ngrams_match_fasttext(shared_data: Path, tmp_path: Path):
+    """Subword ids computed in Python equal fastText's own `get_subwords` (FNV-1a, UTF-8, sign extension)."""
+    import fasttext  # the pure-Python tokeniser is checked here without torch
+
+    texts, labels = load_human_labels(shared_data / HUMAN)
+    train = tmp_path / "train.txt"
+    train.write_text("".join(f"__label__{'hq' if y else 'cc'} {' '.join(t.split())}\n" for t, y in zip(texts, labels)))
+    model_path = tmp_path / "sub.bin"
+    from filters.classifiers.training import train_fasttext_file
+
+    train_fasttext_file(train, model_path, {"minn": 2, "maxn": 5, "bucket": 5000, "dim": 4, "epoch": 1,
+                                            "thread": 1, "seed": 0, "verbose": 0, "wordNgrams": 2})
+    model = fasttext.load_model(str(model_path))
+    words = model.get_words()
+    tok = FastTextTokenizer({w.encode(): i for i, w in enumerate(words)}, len(words), 2, 5, 5000, 2)
+    for word in ["the", "Qualität", "über", "数据质量", "naïve—", words[5], "zzqx"]:
+        _, ids = model.get_subwords(word)
+        ours = tok._token(word.encode())[0]
+        assert sorted(ours) == sorted(ids.tolist()), word
+    assert fnv1a(b"") == 2166136261 and fnv1a(b"a") == 0xE40C292C  # FNV-1a test vectors
+    unsigned = ((2166136261 ^ 0xC3) * 16777619) & 0xFFFFFFFF
+    signed = ((2166136261 ^ 0xFFFFFFC3) * 16777619) & 0xFFFFFFFF  # fastText XORs int8_t(byte)
+    assert fnv1a(b"\xc3") == signed != unsigned
+
+
+def test_read_documents_formats(tmp_path: Path):
+    (tmp_path / "blocks.txt").write_text("first doc\nstill first\n\nsecond doc\n  \n\nthird\n")
+    (tmp_path / "lines.txt").write_text("one\ntwo\n\n")
+    assert read_documents(tmp_path / "blocks.txt") == ["first doc\nstill first", "second doc", "third"]
+    assert read_documents(tmp_path / "lines.txt", split="line") == ["one", "two"]
+    assert read_documents(tmp_path / "blocks.txt", split="file") == [
+        "first doc\nstill first\n\nsecond doc\n  \n\nthird"]
+    with gzip.open(tmp_path / "d.jsonl.gz", "wt") as fh:
+        fh.write('{"text": "a b"}\n{"text": ""}\n{"body": "x"}\n{"text": "c"}\n')
+    assert read_documents(tmp_path / "d.jsonl.gz") == ["a b", "c"]
+    pl.DataFrame({"text": ["p1", None, "p2"], "id": [1, 2, 3]}).write_parquet(tmp_path / "d.parquet")
+    assert read_documents(tmp_path / "d.parquet") == ["p1", "p2"]
+    sub = tmp_path / "dir"
+    sub.mkdir()
+    (sub / "x.md").write_text("m1\n\nm2")
+    (sub / "ignored.csv").write_text("a,b")
+    assert read_documents(sub) == ["m1", "m2"]
+    with pytest.raises(ValueError, match="split"):
+        read_documents(tmp_path / "lines.txt", split="sentence")
+
+
+def test_default_scorer_agrees_with_people(shared_data: Path):
+    scorer = default_scorer()
+    assert scorer.name == "peakdata-default-v1" and scorer.device == "cpu"
+    texts, labels = load_human_labels(shared_data / HUMAN)
+    scores = scorer.score(texts)
+    assert scores.dtype == np.float64 and ((scores > 0) & (scores < 1)).all()
+    result = agreement(scores, labels, length_ambiguous_mask(texts, labels))
+    assert result["hard_documents"] == 82
+    assert result["roc_auc"] >= DEFAULT_AUC - 0.002
+    assert result["roc_auc_hard"] >= DEFAULT_AUC_HARD - 0.002
+    assert result["roc_auc_hard"] > agreement(np.array([len(t) for t in texts], float), labels,
+                                               length_ambiguous_mask(texts, labels))["roc_auc_hard"] + 0.2
+    assert load_scorer(None) is load_scorer("default")
+    np.testing.assert_allclose(load_scorer("default").score(texts[:5]), scores[:5], rtol=1e-12)
+
+
+def test_default_scorer_edge_cases():
+    scores = default_scorer().score(["", "   \n\n ", "word", "x" * 50_000])
+    assert np.isfinite(scores).all() and scores.shape == (4,)
+    series = default_scorer().score_series(pl.Series(["a b c", None]))
+    assert series.name == "quality_score" and series.dtype == pl.Float64 and series.null_count() == 0
+
+
+def test_default_model_is_reproducible_metadata():
+    spec = default_scorer().spec
+    assert spec["training"]["command"] == "python -m filters.classifiers.build_default"
+    assert len(spec["coef"]) == len(spec["features"]) == len(spec["mean"]) == 14
+    assert spec["human_agreement"]["roc_auc"] == pytest.approx(DEFAULT_AUC, abs=0.001)
+
+
+def test_roc_auc_matches_pair_counting():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    s = rng.integers(0, 10, 200).astype(float)  # many ties
+    pos, neg = s[y == 1], s[y == 0]
+    pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert roc_auc(y, s) == pytest.approx(pairs)
+    with pytest.raises(ValueError):
+        roc_auc(np.ones(3), np.arange(3))
+
+
+def test_tiers_thresholds_and_percentiles():
+    scores = np.array([0.95, 0.9, 0.89, 0.5, 0.49, 0.1, np.nan])
+    assert assign_tiers(scores, 0.9, 0.5).tolist() == ["high", "high", "medium", "medium", "low", "low", None]
+    resolved = tier_thresholds(pl.DataFrame({"quality_score": scores}))
+    assert (resolved.high, resolved.low) == (0.9, 0.5)
+    frame = pl.DataFrame({"doc_id": [str(i) for i in range(100)], "quality_score": np.arange(100) / 100})
+    top10 = tier_thresholds(frame.lazy(), TierThresholds(high_percentile=90, low_percentile=50))
+    assert top10.high == pytest.approx(0.891) and top10.low == pytest.approx(0.495)
+    assert top10.as_dict() == {"high": top10.high, "low": top10.low, "high_percentile": 90, "low_percentile": 50}
+    tiers = tiers_frame(frame, top10)
+    assert tiers.columns == ["doc_id", "quality_score", "tier"]
+    assert tiers["tier"].value_counts().sort("tier").rows() == [("high", 10), ("low", 50), ("medium", 40)]
+    assert frame.select(tier_expr(0.3, 0.3))["tier"].value_counts().sort("tier").rows() == [("high", 70), ("low", 30)]
+    mixed = tier_thresholds(frame, TierThresholds(high=0.99, low_percentile=10))
+    assert mixed.high == 0.99 and mixed.low == pytest.approx(0.099)
+    with pytest.raises(ValueError, match="either"):
+        tier_thresholds(frame, TierThresholds(high=0.8, high_percentile=90))
+    with pytest.raises(ValueError, match="above"):
+        tier_thresholds(frame, TierThresholds(high=0.2, low=0.4))
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        TierThresholds(high_percentile=150)
+
+
+def test_device_selection(monkeypatch, trained):
+    assert resolve_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="device must be"):
+        resolve_device("gpu")
+    monkeypatch.setattr(classifiers_base, "cuda_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(RuntimeError, match="cuda"):
+        resolve_device("cuda")
+    out, _ = trained
+    load_scorer.cache_clear()
+    assert isinstance(load_scorer(str(out), device="auto"), FastTextClassifier)  # no GPU: native fastText
+    with pytest.raises(ValueError, match="CPU only"):
+        load_scorer(str(out), device="cuda", backend="fasttext")
+    with pytest.raises(FileNotFoundError):
+        load_scorer("no-such-model.bin")
+    monkeypatch.setattr(classifiers_base, "cuda_available", lambda: True)
+    assert resolve_device("auto") == "cuda"
+    load_scorer.cache_clear()
+    load_fasttext.cache_clear()

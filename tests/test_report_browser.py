@@ -1,0 +1,126 @@
+"""The report in a real browser: headless Chromium draws every chart with no console message, the screenshot
+is not blank, and hostile crawled strings never execute.
+
+Chromium is the Debian package (`apt-get install chromium chromium-driver`; `make test` installs it). Without
+it these tests skip locally and fail under CI, where a skip would hide a broken set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_report import write_run_dir
+
+from forecasts.report import build_report
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+         "--hide-scrollbars", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=20000"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    if os.environ.get("CI"):
+        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver)")
+    pytest.skip("chromium is not installed")
+
+
+def render(chromium: str, page: Path, tmp: Path, screenshot: Path | None = None) -> tuple[str, list[str]]:
+    """The DOM after load (and scripts) and every console message Chromium logged; a screenshot if asked."""
+    args = [chromium, *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--window-size=1280,1000", "--dump-dom"]
+    if screenshot is not None:
+        args.append(f"--screenshot={screenshot}")
+    done = subprocess.run([*args, page.as_uri()], capture_output=True, text=True, timeout=180, check=False,
+                          env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": "disabled:"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+    return done.stdout, console
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """An 8-bit RGB/RGBA, non-interlaced PNG (what Chromium writes) as a height × width × channels array."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, [], None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", data[pos + 8:pos + 8 + length])
+        elif kind == b"IDAT":
+            idat.append(data[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    assert header is not None
+    width, height, depth, color, _, _, interlace = header
+    assert depth == 8 and color in (2, 6) and interlace == 0, header
+    bpp = 3 if color == 2 else 4
+    stride = width * bpp
+    rows = np.frombuffer(zlib.decompress(b"".join(idat)), dtype=np.uint8).reshape(height, stride + 1)
+    out = np.zeros((height, stride), dtype=np.int32)
+    prev = np.zeros(stride, dtype=np.int32)
+    for y in range(height):
+        kind, line = int(rows[y, 0]), rows[y, 1:].astype(np.int32)
+        if kind == 0:
+            cur = line
+        elif kind == 1:  # Sub: running sum per channel
+            cur = np.cumsum(line.reshape(width, bpp), axis=0).reshape(-1) % 256
+        elif kind == 2:  # Up
+            cur = (line + prev) % 256
+        else:  # Average / Paeth depend on the byte just decoded: a plain loop
+            res, up, raw = [0] * stride, prev.tolist(), line.tolist()
+            for i in range(stride):
+                left = res[i - bpp] if i >= bpp else 0
+                if kind == 3:
+                    res[i] = (raw[i] + ((left + up[i]) >> 1)) & 255
+                else:
+                    ul = up[i - bpp] if i >= bpp else 0
+                    pa, pb, pc = abs(up[i] - ul), abs(left - ul), abs(left + up[i] - 2 * ul)
+                    res[i] = (raw[i] + (left if pa <= pb and pa <= pc else up[i] if pb <= pc else ul)) & 255
+            cur = np.array(res, dtype=np.int32)
+        out[y] = cur
+        prev = cur
+    return out.reshape(height, width, bpp).astype(np.uint8)
+
+
+def chart_count(page: str) -> int:
+    return len(re.findall(r'<div class="chart" id="', page))
+
+
+def test_report_renders_every_chart_without_console_errors(chromium: str, tmp_path: Path) -> None:
+    page = build_report(write_run_dir(tmp_path / "run"))
+    shot = tmp_path / "report.png"
+    dom, console = render(chromium, page, tmp_path, screenshot=shot)
+    expected = chart_count(page.read_text(encoding="utf-8"))
+    assert expected == 14
+    assert console == []
+    assert f'data-charts-drawn="{expected}"' in dom and 'data-charts-failed="0"' in dom
+    assert dom.count('class="main-svg"') >= expected
+    assert 'class="chart chart-error"' not in dom
+
+    pixels = decode_png(shot.read_bytes())[..., :3]
+    assert pixels.shape[:2] == (1000, 1280)
+    colours = np.unique(pixels[::4, ::4].reshape(-1, 3), axis=0)
+    assert len(colours) > 50 and pixels.std() > 20
+    assert (pixels.reshape(-1, 3) < 200).any(axis=1).mean() > 0.05  # ink on the page, not just background
+
+
+def test_hostile_run_directory_cannot_execute(chromium: str, tmp_path: Path) -> None:
+    page = build_report(write_run_dir(tmp_path / "run", hostile=True))
+    dom, console = render(chromium, page, tmp_path)
+    assert console == []
+    assert "<pwned" not in dom  # no payload ran: each would have appended a <pwned-…> element
+    assert re.search(r"<title>peakdata report</title>", dom)  # nor changed the title
+    assert not re.search(r"<img\b|<svg\s+onload|<a\s[^>]*javascript:", dom)  # text nodes escape '<'
+    assert not re.search(r"<(?:svg|text|tspan|a)\b[^>]*\bon\w+=", dom)
+    expected = chart_count(page.read_text(encoding="utf-8"))
+    assert f'data-charts-drawn="{expected}"' in dom and 'data-charts-failed="0"' in dom
+    assert "&lt;/script&gt;&lt;script&gt;document.body.appendChild" in dom  # shown as text instead
