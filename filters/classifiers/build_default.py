@@ -1,6 +1,7 @@
 """Re-fit the default quality scorer (and the MiniLM head) from third-party text: the reproducible recipe.
 
-    python -m filters.classifiers.build_default [--shared-data ../shared/data] [--embedding-head]
+    python -m filters.classifiers.build_default [--shared-data ../shared/data]    # default_quality_model.json
+    python -m filters.classifiers.build_default --embedding-head                  # + minilm_quality_head.json
 
 What it fits, on a *proxy* task built from real text (never on the human labels it is evaluated on):
 
@@ -13,8 +14,13 @@ What it fits, on a *proxy* task built from real text (never on the human labels 
 Each of the four sources gets the same total weight, so neither class nor any corpus dominates. The model is a
 logistic regression (L2 = 1 on standardised features) over the 14 features of `features.py`. It ships as
 `default_quality_model.json`: 14 means, 14 scales, 14 coefficients and an intercept, plus this provenance — no
-text. Training-data licences: trafilatura repository Apache-2.0 (the pages are third-party web content kept
-there for testing); WikiText-2 CC-BY-SA-3.0 / GFDL; SMS Spam Collection CC BY 4.0.
+text. `--embedding-head` fits the MiniLM classifier's head on the same proxy task and weighting (logistic
+regression, L2 = 100 on standardised embeddings; MiniLM in float32 on the CPU) into `minilm_quality_head.json`
+(384 means, scales and coefficients).
+
+Training-data licences: trafilatura repository Apache-2.0 (the pages are third-party web content kept there for
+testing); WikiText-2 CC-BY-SA-3.0 / GFDL; SMS Spam Collection CC BY 4.0. The shipped files hold fitted numbers
+only, no text from these sources.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ WIKITEXT = Path("reference_text") / "wikitext-2-raw-test.raw"
 SMS = Path("low_quality") / "SMSSpamCollection.tsv"
 SMS_EVERY = 10
 L2 = 1.0
+EMBEDDING_L2 = 100.0
 _WIKI_HEADING = re.compile(r"^ = [^=].* = $")
 
 
@@ -140,6 +147,23 @@ def fit_default(corpus: dict[str, tuple[int, list[str]]], shared: Path) -> dict:
     }
 
 
+def fit_embedding_head(corpus: dict[str, tuple[int, list[str]]], shared: Path) -> dict:
+    """The MiniLM head as a JSON-able dict, with its agreement with people."""
+    from filters.classifiers.embedding import MiniLMEmbedder, fit_embedding_head, head_payload
+
+    embedder = MiniLMEmbedder("cpu", dtype="float32")
+    x = np.vstack([embedder.embed(texts) for _, texts in corpus.values()])
+    y = np.concatenate([np.full(len(texts), label) for label, texts in corpus.values()])
+    model = fit_embedding_head(x, y, source_weights(corpus), EMBEDDING_L2)
+    texts, labels = load_human_labels(shared / "quality_labels" / "dclm-human-agreement_data.jsonl")
+    human = agreement(model.predict_proba(embedder.embed(texts)), labels, length_ambiguous_mask(texts, labels))
+    payload = head_payload(model, {
+        "command": "python -m filters.classifiers.build_default --embedding-head", "l2": EMBEDDING_L2,
+        "weighting": "equal total weight per source",
+        "sources": {name: {"label": label, "documents": len(t)} for name, (label, t) in corpus.items()}})
+    return payload | {"human_agreement": human}
+
+
 def write_json(path: Path, payload: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
@@ -150,12 +174,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Re-fit the default quality scorer from ../shared/data.")
     parser.add_argument("--shared-data", type=Path, default=shared_data_dir())
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--embedding-head", action="store_true", help="also fit minilm_quality_head.json")
+    parser.add_argument("--head-out", type=Path, default=EMBEDDING_HEAD)
     args = parser.parse_args(argv)
     corpus = proxy_corpus(args.shared_data)
     model = fit_default(corpus, args.shared_data)
     write_json(args.out, model)
     print(json.dumps({"sources": model["training"]["sources"], "human_agreement": model["human_agreement"]},
                      indent=1))
+    if args.embedding_head:
+        head = fit_embedding_head(corpus, args.shared_data)
+        write_json(args.head_out, head)
+        print(json.dumps({"embedding head": head["human_agreement"]}, indent=1))
 
 
 if __name__ == "__main__":

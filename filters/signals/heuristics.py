@@ -181,20 +181,20 @@ def gopher_repetition(docs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
 def _sentence_counts(tokens: pl.DataFrame) -> pl.DataFrame:
     """Sentences spaCy's Sentencizer finds in each line (lid): one plus one per boundary, a boundary being a
     token that is neither punctuation nor a sentence mark, with a sentence mark since the previous such token."""
-    marks = pl.Series(tables()["sentence_punct_chars"]).implode()
-    tok = pl.col("token")
-    is_mark = tok.is_in(marks)
-    return (
-        tokens.with_columns(
-            is_mark.cum_sum().over("lid").alias("_marks"),
-            (~is_mark & ~tok.str.contains(r"^\p{P}+$")).alias("_word"),
-        )
-        .with_columns(
-            (pl.col("_marks") - pl.col("_marks").filter("_word").shift(1, fill_value=0).over("lid")).alias("_d")
-        )
-        .group_by("lid")
-        .agg(((pl.col("_d") > 0) & pl.col("_word")).sum().alias("n_sentences") + 1)
-    )
+    tokens = tokens.sort("lid", maintain_order=True)
+    lid = tokens["lid"].to_numpy()
+    is_mark = tokens["token"].is_in(pl.Series(tables()["sentence_punct_chars"]).implode()).to_numpy()
+    word = np.flatnonzero(~is_mark & ~tokens["token"].str.contains(r"^\p{P}+$").to_numpy())
+    marks = np.cumsum(is_mark)  # marks up to and including each token
+    line_start = np.searchsorted(lid, lid[word])
+    since = marks[np.maximum(line_start - 1, 0)] * (line_start > 0)  # marks before the word's line
+    prev = np.r_[-1, word[:-1]]
+    same_line = (prev >= 0) & (lid[np.maximum(prev, 0)] == lid[word])
+    since = np.where(same_line, marks[np.maximum(prev, 0)], since)
+    boundary = marks[word] > since
+    lines = np.unique(lid)
+    n = np.bincount(np.searchsorted(lines, lid[word[boundary]]), minlength=len(lines)) + 1
+    return pl.DataFrame({"lid": pl.Series(lines, dtype=tokens["lid"].dtype), "n_sentences": n})
 
 
 def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:

@@ -40,7 +40,7 @@ from flows.sources.demo_content import LOREM_WORDS, LanguagePack, packs
 GENERATOR = "peakdata-demo-crawl/1"
 TRUTH_FORMAT = "peakdata-demo-crawl-truth/1"
 GZIP_LEVEL = 1  # per-record parts: fastest deflate (fragments are precompressed at level 6)
-_STORE_BELOW = 768  # per-record parts shorter than this are stored, not compressed (max 65535)
+_STORE_BELOW = 2048  # per-record parts shorter than this are stored, not compressed
 BLOCK = 200  # kind proportions are exact in every block of this many captures
 
 # Captures per block of 200, by kind. Proportions are documented in docs/readme/demo.md.
@@ -919,7 +919,7 @@ class _Renderer:
         body = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x48\x00\x48\x00\x00"
                 + rng.randbytes(rng.randint(1500, 9000)) + b"\xff\xd9")
         url = f"{site.scheme}://{site.host}/media/{ts // 86400}/{rng.getrandbits(48):012x}.jpg"
-        return _page(url, (body,), "image/jpeg")
+        return _page(url, (_Frag(body, _stored(body)),), "image/jpeg")  # random bytes do not compress
 
     def _nonhtml_pdf(self, g: int, pack: LanguagePack, site: _Site, rng: random.Random, ts: int) -> _Page:
         lines = [_fresh(_pack("en"), rng) for _ in range(rng.randint(3, 8))]
@@ -1084,10 +1084,18 @@ class _MemberWriter:
         return at
 
     def _deflate(self, data: bytes) -> bytes:
-        """Deflate data ending byte-aligned; short data goes into stored blocks (a flush costs more than it saves)."""
+        """Deflate data ending byte-aligned; short data goes into stored blocks (compressing costs more time
+        than the bytes it saves are worth: this is what keeps the generator fast)."""
         if len(data) >= _STORE_BELOW:
             return self.comp.compress(data) + self.comp.flush(zlib.Z_FULL_FLUSH)
-        return b"\x00" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data  # non-final stored block
+        return _stored(data)
+
+
+def _stored(data: bytes) -> bytes:
+    """Data as non-final stored deflate blocks (starting and ending byte-aligned)."""
+    if len(data) <= 0xFFFF:
+        return b"\x00" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data
+    return b"".join(_stored(data[i:i + 0xFFFF]) for i in range(0, len(data), 0xFFFF))
 
 
 def _warc_head(fields: str, length: int) -> bytes:
