@@ -29,7 +29,7 @@ _NEVER = 1e9  # stands in for "not within the horizon" while taking quantiles
 
 @dataclass
 class TierDraws:
-    """Per-draw paths for one tier (log10 units) and its exhaustion years."""
+    """Per-draw paths for one tier, (years x draws) log10 float32 grids, and its exhaustion years."""
 
     log_raw: np.ndarray
     log_effective: np.ndarray
@@ -50,8 +50,14 @@ def _log10_positive(x: np.ndarray, what: str) -> np.ndarray:
     return np.log10(x)
 
 
+def _outer(per_draw: np.ndarray, per_year: np.ndarray) -> np.ndarray:
+    """(years x draws) float32 grid: float32 halves the memory traffic, and 1e-6 relative error in a
+    log10 value of ~15 moves a crossing by well under a day."""
+    return np.multiply.outer(per_year.astype(np.float32), per_draw.astype(np.float32))
+
+
 def _stock(t: TierSpec, s: Sampler, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """log10 raw and effective stock, (draws x years)."""
+    """log10 raw and effective stock, (years x draws)."""
     log0 = np.zeros(s.n)
     for q in t.factors:
         log0 += _log10_positive(_value(q, s), "stock factor")
@@ -62,10 +68,12 @@ def _stock(t: TierSpec, s: Sampler, years: np.ndarray) -> tuple[np.ndarray, np.n
         lg = np.zeros(s.n)
         for q in t.growth:
             lg += _log10_positive(_value(q, s), "growth factor")
-        log_raw = log0[:, None] + lg[:, None] * dt[None, :]
+        log_raw = _outer(lg, dt)
     else:  # linear: S(t) = S0 (1 + r (t - base)); kept positive when projecting before the base year
-        rate = _value(t.growth[0], s)
-        log_raw = log0[:, None] + np.log10(np.maximum(1.0 + rate[:, None] * dt[None, :], 1e-6))
+        log_raw = _outer(_value(t.growth[0], s), dt)
+        log_raw += 1.0
+        np.log10(np.maximum(log_raw, 1e-6, out=log_raw), out=log_raw)
+    log_raw += log0.astype(np.float32)
     log_eff = np.zeros(s.n)
     if t.usable_fraction is not None:
         log_eff += _log10_positive(_value(t.usable_fraction, s), "usable fraction")
@@ -76,51 +84,58 @@ def _stock(t: TierSpec, s: Sampler, years: np.ndarray) -> tuple[np.ndarray, np.n
     elif rep.model == "muennighoff":
         assert rep.epochs is not None
         log_eff += np.log10(muennighoff_multiplier(np.maximum(_value(rep.epochs, s), 1.0), rep.r_star))
-    return log_raw, log_raw + log_eff[:, None]
+    return log_raw, log_raw + log_eff.astype(np.float32)
 
 
 def _demand(d: DemandSpec, s: Sampler, years: np.ndarray) -> dict[str, np.ndarray]:
-    """log10 dataset size of the largest run by method, plus the mixture, (draws x years)."""
+    """log10 dataset size of the largest run by method, plus the mixture, (years x draws)."""
     dt = years - d.base_year
     ot = 0.5 * np.log10(d.overtrain)
-    hist = np.multiply.outer(_value(d.hist_growth, s), dt)
+    hist = _outer(_value(d.hist_growth, s), dt)
     hist += (_log10_positive(_value(d.hist_base, s), "historical base")
-             + (ot if "historical" in d.overtrain_applies_to else 0.0))[:, None]
+             + (ot if "historical" in d.overtrain_applies_to else 0.0)).astype(np.float32)
     if d.slowdown_year is None:
-        log_c = np.multiply.outer(_value(d.comp_growth, s), dt)
+        comp = _outer(_value(d.comp_growth, s), dt)
     else:
         assert d.slowdown_growth is not None
-        log_c = np.multiply.outer(_value(d.comp_growth, s), np.minimum(years, d.slowdown_year) - d.base_year)
-        log_c += np.multiply.outer(_value(d.slowdown_growth, s), np.maximum(years - d.slowdown_year, 0.0))
-    log_c += _log10_positive(_value(d.comp_base_flop, s), "compute base")[:, None]
+        comp = _outer(_value(d.comp_growth, s), np.minimum(years, d.slowdown_year) - d.base_year)
+        comp += _outer(_value(d.slowdown_growth, s), np.maximum(years - d.slowdown_year, 0.0))
     # Chinchilla: D = sqrt(tokens_per_param * C / flop_per_param_token), converted to the tier's unit
-    comp = log_c
+    comp += _log10_positive(_value(d.comp_base_flop, s), "compute base").astype(np.float32)
     comp *= 0.5
-    comp += (0.5 * np.log10(d.tokens_per_param / d.flop_per_param_token) + np.log10(d.unit_factor)
-             + (ot if "compute" in d.overtrain_applies_to else 0.0))
+    comp += np.float32(0.5 * np.log10(d.tokens_per_param / d.flop_per_param_token) + np.log10(d.unit_factor)
+                       + (ot if "compute" in d.overtrain_applies_to else 0.0))
     name = f"{d.key}.method"
-    if name in s.fixed:  # tornado: 0 = historical trend only, 1 = compute projection only
-        use_hist = np.full(s.n, s.fixed[name] < 0.5)
-    else:
-        use_hist = s.rng(name).random(s.n) < d.w_historical
-    return {"historical": hist, "compute": comp, "mixture": np.where(use_hist[:, None], hist, comp),
+    # tornado pins the method: 0 = historical trend only, 1 = compute projection only
+    use_hist = (np.full(s.n, s.fixed[name] < 0.5) if name in s.fixed
+                else s.rng(name).random(s.n) < d.w_historical)
+    return {"historical": hist, "compute": comp, "mixture": np.where(use_hist, hist, comp),
             "use_historical": use_hist}
 
 
-def first_crossing(gap: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Decimal year at which each row's log gap (demand - stock) first reaches 0; inf if never on the grid.
+def first_crossing(demand: np.ndarray, stock: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Decimal year at which each draw's demand first reaches its stock; inf if not on the grid.
 
-    Rows already exhausted at the first grid year are extrapolated backwards along the first interval.
+    Both inputs are (years x draws) log10 grids. Walks the years (contiguous rows) so the first passage
+    is exact even when a draw's gap later shrinks again; draws already exhausted at the first grid year
+    are extrapolated backwards along the first interval.
     """
-    pos = gap >= 0
-    hit = pos.any(axis=1)
-    k = np.where(pos[:, 0], 1, pos.argmax(axis=1))
-    rows = np.arange(gap.shape[0])
-    g0, g1 = gap[rows, k - 1], gap[rows, k]
-    denom = g1 - g0
-    frac = np.divide(-g0, denom, out=np.zeros_like(g0), where=denom > 0)
-    t = years[k - 1] + frac * (years[k] - years[k - 1])
-    return np.where(hit, t, np.inf)
+    t = np.full(demand.shape[1], np.inf)
+    prev = demand[0].astype(np.float64) - stock[0]
+    done = prev >= 0
+    if done.any():
+        slope = (demand[1].astype(np.float64) - stock[1] - prev)[done]
+        back = np.divide(prev[done], slope, out=np.zeros_like(slope), where=slope > 0)
+        t[done] = years[0] - back * (years[1] - years[0])
+    for j in range(1, len(years)):
+        cur = demand[j].astype(np.float64) - stock[j]
+        new = (cur >= 0) & ~done
+        if new.any():
+            g0, g1 = prev[new], cur[new]
+            t[new] = years[j - 1] + (-g0 / (g1 - g0)) * (years[j] - years[j - 1])
+            done |= new
+        prev = cur
+    return t
 
 
 def simulate(scn: Scenario, draws: int, seed: int, fixed: Mapping[str, float] | None = None,
@@ -135,8 +150,10 @@ def simulate(scn: Scenario, draws: int, seed: int, fixed: Mapping[str, float] | 
     for name in tiers or list(scn.tiers):
         t = scn.tiers[name]
         log_raw, log_eff = _stock(t, s, years)
-        dem = demand_cache.setdefault(id(t.demand), _demand(t.demand, s, years))
-        ex = {m: first_crossing(dem[m] - log_eff, years) for m in METHODS}
+        if id(t.demand) not in demand_cache:
+            demand_cache[id(t.demand)] = _demand(t.demand, s, years)
+        dem = demand_cache[id(t.demand)]
+        ex = {m: first_crossing(dem[m], log_eff, years) for m in METHODS}
         ex["mixture"] = np.where(dem["use_historical"], ex["historical"], ex["compute"])
         out[name] = TierDraws(log_raw, log_eff, dem["mixture"], ex)
     return out, s
@@ -147,16 +164,16 @@ def _sig(x: float, digits: int = 5) -> float:
 
 
 def _sorted_quantiles(sorted_x: np.ndarray, qs: list[float]) -> np.ndarray:
-    """Linear-interpolated quantiles (NumPy's default) of data already sorted along axis 0.
+    """Linear-interpolated quantiles (NumPy's default method) of data sorted along its last axis.
 
-    Sorting once and indexing is several times faster than np.quantile along the draws axis.
+    Sorting once and indexing is several times faster than np.quantile over the draws.
     """
-    pos = np.asarray(qs) * (sorted_x.shape[0] - 1)
+    n = sorted_x.shape[-1]
+    pos = np.asarray(qs) * (n - 1)
     lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, sorted_x.shape[0] - 1)
-    frac = (pos - lo).reshape((-1,) + (1,) * (sorted_x.ndim - 1))
-    a, b = sorted_x[lo], sorted_x[hi]
-    return a + frac * (b - a)
+    hi = np.minimum(lo + 1, n - 1)
+    a, b = sorted_x[..., lo].astype(np.float64), sorted_x[..., hi].astype(np.float64)
+    return a + (pos - lo) * (b - a)
 
 
 def year_quantiles(t: np.ndarray, horizon: float, qs: Mapping[str, float] = YEAR_QUANTILES) -> dict[str, float | None]:
@@ -166,8 +183,9 @@ def year_quantiles(t: np.ndarray, horizon: float, qs: Mapping[str, float] = YEAR
 
 
 def _band(log_x: np.ndarray, years: np.ndarray) -> dict[str, dict[str, float]]:
-    q = _sorted_quantiles(np.sort(log_x, axis=0), list(QUANTILES.values()))
-    return {str(int(y)): {k: _sig(10 ** q[i, j]) for i, k in enumerate(QUANTILES)} for j, y in enumerate(years)}
+    """Per-year quantiles of a (years x draws) log10 grid, back in natural units."""
+    q = _sorted_quantiles(np.sort(log_x, axis=1), list(QUANTILES.values()))
+    return {str(int(y)): {k: _sig(10 ** q[j, i]) for i, k in enumerate(QUANTILES)} for j, y in enumerate(years)}
 
 
 def _p_by(t: np.ndarray, years: np.ndarray) -> dict[str, float]:
@@ -175,9 +193,19 @@ def _p_by(t: np.ndarray, years: np.ndarray) -> dict[str, float]:
     return {str(int(y)): round(float(p), 4) for y, p in zip(years, share, strict=True)}
 
 
+_WORDS = {"growth_oom": "growth (OOM/yr)", "base_flop": "at base year (FLOP)", "base": "size at base year",
+          "factors": "", "divisors": "", "stock": "stock:", "demand": "demand:", "measured": "measured:",
+          "fraction_of_tokens": "share of dedup tokens,", "tokens_raw": "raw tokens,"}
+
+
 def _label(name: str) -> str:
-    """'demand.historical.growth_oom' -> 'demand historical growth oom' for chart labels."""
-    return name.replace("tiers.", "").replace("_", " ").replace(".", " ")
+    """'demand.historical.growth_oom' -> 'demand: historical growth (OOM/yr)' for chart labels."""
+    parts = name.split(".")
+    tier = ""
+    if parts[0] == "tiers" and len(parts) > 2:
+        tier, parts = f"[{parts[1]}] ", parts[2:]
+    words = [_WORDS.get(p, p.replace("_", " ")) for p in parts]
+    return tier + " ".join(w for w in words if w)
 
 
 def sensitivity(scn: Scenario, draws: int = SENSITIVITY_DRAWS, seed: int = 0) -> dict[str, Any]:
@@ -224,11 +252,14 @@ def summarize(scn: Scenario, sims: Mapping[str, TierDraws], sampler: Sampler, dr
     horizon = float(scn.years[1])
     tiers: dict[str, Any] = {}
     exhaustion: dict[str, Any] = {}
+    demand_bands: dict[int, dict[str, dict[str, float]]] = {}  # tiers sharing a demand share its band
     for name, d in sims.items():
         mix = d.exhaustion["mixture"]
+        if id(d.log_demand) not in demand_bands:
+            demand_bands[id(d.log_demand)] = _band(d.log_demand, years)
         tiers[name] = {
             "stock": {"raw": _band(d.log_raw, years), "effective": _band(d.log_effective, years)},
-            "demand": _band(d.log_demand, years),
+            "demand": demand_bands[id(d.log_demand)],
             "exhaustion_year": year_quantiles(mix, horizon, {"p10": 0.1, "p50": 0.5, "p90": 0.9}),
             "p_exhausted_by": _p_by(mix, years),
         }

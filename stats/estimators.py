@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,10 +66,6 @@ class FileDesign:
     record_rate: np.ndarray
     population_files: dict[str, int]
     census_fallback: bool = False  # True when the manifest had no sampling design
-    index: dict[str, int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "index", {f: i for i, f in enumerate(self.source_file)})
 
     @property
     def n_files(self) -> int:
@@ -131,7 +127,7 @@ def replicate_weights(design: FileDesign, bootstrap: int, seed: int) -> np.ndarr
     unbiased without-replacement variance of the HT total, and a census stratum (λ = 0) never varies.
     With record sampling (r < 1) the finite-population factor is dropped (λ = 1): variance between files then
     stands in for the within-file record-sampling variance too (the usual ultimate-cluster approximation).
-    Strata with a single sampled file keep their weight; `interval` reports no interval for cells they touch.
+    Strata with a single sampled file keep their weight; `Estimate.ci90` gives no interval for cells they touch.
     """
     rng = np.random.default_rng(seed)
     reps = np.tile(design.weight, (bootstrap, 1))

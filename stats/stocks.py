@@ -60,9 +60,9 @@ def _load(run_dir: Path, token_col: str) -> tuple[pl.DataFrame, list[str]]:
     if tokens is None or token_col not in tokens.collect_schema().names():
         raise ValueError(f"{run_dir}/tokens/*.parquet has no column {token_col}: count tokens for every shard first")
     frame = frame.join(tokens.select("doc_id", pl.col(token_col).cast(pl.Int64).alias("tokens")), "doc_id", "left")
-    quality = _scan(run_dir, "quality")
-    if quality is not None and "tier" in quality.collect_schema().names():
-        frame = frame.join(quality.select("doc_id", pl.col("tier").cast(pl.String)), "doc_id", "left")
+    tiers = _scan(run_dir, "tiers")
+    if tiers is not None and "tier" in tiers.collect_schema().names():
+        frame = frame.join(tiers.select("doc_id", pl.col("tier").cast(pl.String)), "doc_id", "left")
     else:
         frame = frame.with_columns(tier=pl.lit(None, pl.String))
     dedup = _scan(run_dir, "dedup")
@@ -184,9 +184,9 @@ def _matrix(per_file: pl.DataFrame, column: str, keys: list[tuple[str, str]], n_
     return y
 
 
-def _summary(per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray, estimator: str) -> dict:
+def _summary(per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray, estimator: str, states: list[str],
+             files_in_design: int) -> dict:
     """stocks.json's `tiers` and `total` for the documents in `per_file`."""
-    states = [s for s in STATES if s in set(per_file["dedup_state"].unique().to_list())]
     tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "raw")["tier"].unique().to_list())
     keys = [(t, s) for t in [*tiers, "*"] for s in states]
     col = {k: j for j, k in enumerate(keys)}
@@ -196,8 +196,6 @@ def _summary(per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray, estim
     }
     bounds = {m: e.ci90() for m, e in est.items()}
     tok = est["tokens"]
-    strata = set(design.stratum[per_file["_file"].unique().to_numpy()].tolist())
-    files_in_design = int(np.isin(design.stratum, list(strata)).sum())
     out: dict = {"tiers": {}}
     for tier in [*tiers, "*"]:
         block: dict = {}
@@ -270,9 +268,6 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
             total = mine["tokens"].sum()
             observed[c] = float(hit["tokens"].sum() / total) if total else None
 
-    def summed(values: np.ndarray, select: list[int]) -> np.ndarray:
-        return values[:, select].sum(axis=1)
-
     estimable = bool(totals.estimable.all())
 
     def as_point(series: np.ndarray, unit: str) -> dict:
@@ -286,8 +281,8 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
     estimated: dict = {"unit": "fraction"}
     for c in crawls[1:]:
         idx = [j for j, (cc, _) in enumerate(cells) if cc == c]
-        t_c = summed(t_all, idx)[0]
-        estimated[c] = float(min(1.0, summed(o_all, idx)[0] / t_c)) if t_c else None
+        t_c = t_all[0, idx].sum()
+        estimated[c] = float(min(1.0, o_all[0, idx].sum() / t_c)) if t_c else None
     return {
         "crawls": crawls,
         "overlap_measured": measurable,
@@ -360,7 +355,13 @@ def build_stocks(
     ).select(list(STOCKS_SCHEMA)).cast(STOCKS_SCHEMA)  # type: ignore[arg-type]
 
     crawls = sorted(per_file["crawl"].unique().to_list())
-    summary = _summary(per_file, design, reps, estimator)
+    summary = _summary(per_file, design, reps, estimator, states, design.n_files)
+
+    def crawl_summary(crawl: str) -> dict:
+        mine = per_file.filter(pl.col("crawl") == crawl)
+        strata = design.stratum[mine["_file"].unique().to_numpy()].tolist()
+        return _summary(mine, design, reps, estimator, states, int(np.isin(design.stratum, strata).sum()))
+
     strata_meta = (manifest.get("sampling") or {}).get("strata") or {}
     strata = {h: {**strata_meta.get(h, {}), **d} for h, d in design.describe().items()}
     result = {
@@ -386,7 +387,7 @@ def build_stocks(
                         "not seen, so for sparse file samples 'dedup' is an upper bound"),
         "tiers": summary["tiers"],
         "total": summary["total"],
-        "crawls": {c: _summary(per_file.filter(pl.col("crawl") == c), design, reps, estimator) for c in crawls},
+        "crawls": {c: crawl_summary(c) for c in crawls},
         "cross_crawl": _cross_crawl(frame, per_file, design, reps, crawls, measurable),
         "reference_sizes": REFERENCE_SIZES,
     }

@@ -67,7 +67,7 @@ def make_run(
                 })
     docs = pl.DataFrame(rows).with_columns(pl.col("fetch_date").dt.cast_time_unit("us"),
                                            pl.col("lang_score").cast(pl.Float32))
-    for sub in ("documents", "dedup", "quality", "tokens"):
+    for sub in ("documents", "dedup", "tiers", "tokens"):
         (root / sub).mkdir(parents=True)
     for k, (_, shard) in enumerate(docs.group_by("source_file", maintain_order=True)):
         shard.write_parquet(root / "documents" / f"part-{k:05d}.parquet")
@@ -80,7 +80,7 @@ def make_run(
         by_text = dict(zip(docs["text"].to_list(), tier.tolist()))
         pl.DataFrame({"doc_id": docs["doc_id"], "quality_score": score,
                       "tier": [by_text[t] for t in docs["text"].to_list()]}).write_parquet(
-            root / "quality" / "part-00000.parquet")
+            root / "tiers" / "part-00000.parquet")
     if dedup != "none":
         exact = [hashlib.sha1(t.encode()).hexdigest()[:16] for t in docs["text"].to_list()]
         table = pl.DataFrame({"doc_id": docs["doc_id"], "exact_cluster": exact, "url_cluster": docs["url"],
@@ -273,3 +273,22 @@ def test_duplicate_groups_join_across_kinds_and_stay_inside_a_crawl() -> None:
     assert within == [0] * n + [n, n + 1]
     across = _components(frame, ["url_cluster"], []).to_list()
     assert across[n] == 0 and across[n + 1] == n - 1 and across[1] == 1
+
+
+def test_drawn_files_without_documents_count_as_zeros(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    shards = sorted((run / "documents").glob("*.parquet"))
+    pl.read_parquet(shards[0]).head(0).write_parquet(shards[0])  # a drawn file that yielded nothing
+    df, result = build_stocks(run, bootstrap=200)
+    tokens = pl.read_parquet(run / "documents" / "*.parquet").join(
+        pl.read_parquet(run / "tokens" / "*.parquet"), on="doc_id")["tokens_cl100k_base"].sum()
+    assert result["total"]["tokens"]["raw"]["estimate"] == pytest.approx(10 * tokens)  # weight 40/4 for all files
+    assert result["total"]["sample"]["files"] == 7 and result["total"]["sample"]["files_in_design"] == 8
+    lo, hi = result["total"]["tokens"]["raw"]["ci90"]
+    assert lo < 10 * tokens < hi
+
+    for shard in shards:  # nothing at all: zeros, not a crash
+        pl.read_parquet(shard).head(0).write_parquet(shard)
+    df, result = build_stocks(run, bootstrap=50)
+    assert df.height == 0 and result["tiers"] == {}
+    assert result["total"]["tokens"]["dedup"] == {"estimate": 0.0, "ci90": [0.0, 0.0], "unit": "tokens"}

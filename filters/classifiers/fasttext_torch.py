@@ -13,8 +13,9 @@ fastText needs its exact tokenisation, reproduced here from `src/dictionary.cc` 
 - with `wordNgrams = n > 1` each run of 2..n consecutive word hashes is combined as
   `h = h * 116049371 + next` in 64-bit unsigned arithmetic (hashes sign-extended from int32) → `nwords + h % bucket`.
 
-Output layers: `softmax` (and the default), `ova`/`ns` (independent sigmoids) and `hs` (hierarchical softmax over
-fastText's Huffman tree of label counts) are supported. Probabilities are reported as fastText reports them,
+Output layers: `softmax` (the default), `ova`/`ns` (independent sigmoids, which fastText reads from its 512-step
+sigmoid table — reproduced here, so a logit within ~1e-7 of a table step can land one step, ≤ 0.008, away) and
+`hs` (hierarchical softmax over fastText's Huffman tree of label counts, exact sigmoids) are supported. Probabilities are reported as fastText reports them,
 `exp(log(p + 1e-5))`, so both backends can be swapped without moving a threshold. Quantized `.ftz` models store
 product-quantized matrices that are not exposed by the Python API: they run on the native backend only.
 """
@@ -36,6 +37,15 @@ _SPLIT = re.compile(rb"[ \n\r\t\v\f\x00]+")
 _NGRAM_MULT = np.uint64(116049371)
 _LOG_EPS = 1e-5  # fastText's std_log(x) = log(x + 1e-5)
 _CACHE_LIMIT = 2_000_000
+_MAX_SIGMOID = 8
+_SIGMOID_TABLE_SIZE = 512
+
+
+def sigmoid_table() -> np.ndarray:
+    """fastText's `Loss::t_sigmoid_` (float32 grid of 513 points on [-8, 8])."""
+    x = np.arange(_SIGMOID_TABLE_SIZE + 1, dtype=np.float32) * np.float32(2 * _MAX_SIGMOID)
+    x = x / np.float32(_SIGMOID_TABLE_SIZE) - np.float32(_MAX_SIGMOID)
+    return (1.0 / (1.0 + np.exp(-x).astype(np.float64))).astype(np.float32)
 
 
 def fnv1a(data: bytes) -> int:
@@ -204,6 +214,7 @@ class TorchFastTextClassifier(Classifier):
             maxn=args.maxn, bucket=args.bucket, word_ngrams=args.wordNgrams, label_prefix=args.label.encode())
         self.input_matrix = torch.from_numpy(model.get_input_matrix()).to(self.device)
         self.output_matrix = torch.from_numpy(model.get_output_matrix()).to(self.device)
+        self.sigmoid_table = torch.from_numpy(sigmoid_table()).to(self.device)
         if self.loss == "hs":
             _, counts = model.get_labels(include_freq=True)
             self.hs_paths = tuple(torch.from_numpy(a).to(self.device) for a in huffman_paths(counts))
@@ -225,7 +236,7 @@ class TorchFastTextClassifier(Classifier):
             if self.loss == "softmax":
                 probs = torch.softmax(logits, dim=1) + _LOG_EPS
             elif self.loss in ("ova", "ns"):
-                probs = torch.sigmoid(logits) + _LOG_EPS
+                probs = self._table_sigmoid(logits) + _LOG_EPS
             else:  # the product of the sigmoids on the label's path, each step through std_log as in fastText
                 nodes, codes, mask = self.hs_paths
                 f = torch.sigmoid(logits[:, nodes])  # (batch, labels, depth)
@@ -233,6 +244,14 @@ class TorchFastTextClassifier(Classifier):
                 probs = torch.exp(torch.where(mask, step, torch.zeros_like(step)).sum(dim=2))
             probs[empty] = 0.0  # fastText predicts nothing for a line without any known row
         return probs.double().cpu().numpy()
+
+    def _table_sigmoid(self, x):
+        """fastText's `Loss::sigmoid`: 0 below -8, 1 above 8, else the table entry at floor((x + 8) * 32)."""
+        import torch
+
+        idx = ((x + _MAX_SIGMOID) * _SIGMOID_TABLE_SIZE / _MAX_SIGMOID / 2).long().clamp(0, _SIGMOID_TABLE_SIZE)
+        out = self.sigmoid_table[idx]
+        return torch.where(x < -_MAX_SIGMOID, 0.0, torch.where(x > _MAX_SIGMOID, 1.0, out))
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

