@@ -52,8 +52,11 @@ def real_documents(shared: Path) -> list[str]:
             if member.name.endswith(".txt"):
                 words = tf.extractfile(member).read().decode("latin-1").split()  # type: ignore[union-attr]
                 docs += [" ".join(words[i : i + 400]) for i in range(0, len(words) - 400, 400)]
-    for name in ("dolma-ccnet-cc_en_head-0091.jsonl.gz", "dolma-ccnet-cc_en_head-0174.jsonl.gz",
-                 "dolma-provided-documents-000.json.gz"):  # fmt: skip
+    for name in (
+        "dolma-ccnet-cc_en_head-0091.jsonl.gz",
+        "dolma-ccnet-cc_en_head-0174.jsonl.gz",
+        "dolma-provided-documents-000.json.gz",
+    ):
         with gzip.open(shared / "curated" / name, "rt") as f:
             docs += [json.loads(line)["text"] for line in f]
     return docs
@@ -112,20 +115,24 @@ def write_synthetic_shards(folder: Path, n_docs: int, docs_per_shard: int, seed:
                 edit = rng.random(words.size) < 0.05
                 words[edit] = np.searchsorted(cdf, rng.random(int(edit.sum())))
             docs.append(words)
-        flat = pl.DataFrame({
-            "doc": np.repeat(np.arange(n), [d.size for d in docs]),
-            "w": vocab.gather(np.concatenate(docs)),
-        })  # fmt: skip
+        flat = pl.DataFrame(
+            {
+                "doc": np.repeat(np.arange(n), [d.size for d in docs]),
+                "w": vocab.gather(np.concatenate(docs)),
+            }
+        )
         texts = flat.group_by("doc", maintain_order=True).agg(pl.col("w").str.join(" "))["w"]
         ids = np.arange(lo, lo + n)
         url_ids = np.where(rng.random(n) < 0.04, rng.integers(0, lo + n, n), ids)
-        df = pl.DataFrame({
-            "doc_id": [f"syn-{i:09d}" for i in ids],
-            "url": [f"https://www.site{u % 5000}.com/page/{u}?utm_source=feed" for u in url_ids],
-            "crawl": CRAWLS[shard % len(CRAWLS)],
-            "fetch_date": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=30 * shard),
-            "text": texts,
-        }).with_columns(n_bytes=pl.col("text").str.len_bytes().cast(pl.Int64))  # fmt: skip
+        df = pl.DataFrame(
+            {
+                "doc_id": [f"syn-{i:09d}" for i in ids],
+                "url": [f"https://www.site{u % 5000}.com/page/{u}?utm_source=feed" for u in url_ids],
+                "crawl": CRAWLS[shard % len(CRAWLS)],
+                "fetch_date": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=30 * shard),
+                "text": texts,
+            }
+        ).with_columns(n_bytes=pl.col("text").str.len_bytes().cast(pl.Int64))
         paths.append(folder / f"part-{shard:05d}.parquet")
         df.write_parquet(paths[-1])
         pool.extend(docs[:: max(1, n // 2000)])
@@ -146,41 +153,59 @@ def _measure(shards: list[str], out: str, queue: mp.Queue) -> None:
     base = _peak_rss_mb()
     t0 = time.perf_counter()
     summary = run_dedup([Path(s) for s in shards], Path(out))
-    queue.put({
-        "baseline_rss_mb": base,
-        "peak_rss_mb": _peak_rss_mb(),
-        "seconds": time.perf_counter() - t0,
-        "summary": summary,
-    })  # fmt: skip
+    queue.put(
+        {
+            "baseline_rss_mb": base,
+            "peak_rss_mb": _peak_rss_mb(),
+            "seconds": time.perf_counter() - t0,
+            "docs": summary["documents"],
+            "summary": summary,
+        }
+    )
 
 
-def memory_run(n_docs: int, workdir: Path, seed: int) -> dict:
+def memory_runs(sizes: list[int], workdir: Path, seed: int) -> list[dict]:
+    """Generate max(sizes) documents once (50,000 a shard), then dedup the first shards covering each size, each
+    in a fresh process, so the per-document slope of the peak can be read off."""
+    per_shard = min(50_000, -(-min(sizes) // 6))
     t0 = time.perf_counter()
-    shards = write_synthetic_shards(workdir / "documents", n_docs, min(50_000, -(-n_docs // 6)), seed)
+    shards = write_synthetic_shards(workdir / "documents", max(sizes), per_shard, seed)
     generated = time.perf_counter() - t0
     ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_measure, args=([str(s) for s in shards], str(workdir), queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    result["generate_seconds"] = generated
-    result["input_mb"] = sum(s.stat().st_size for s in shards) / 2**20
-    return result
+    results = []
+    for size in sorted(sizes):
+        use = shards[: -(-size // per_shard)]
+        queue = ctx.Queue()
+        out = workdir / f"run-{size}"
+        proc = ctx.Process(target=_measure, args=([str(s) for s in use], str(out), queue))
+        proc.start()
+        result = queue.get()
+        proc.join()
+        result["generate_seconds"] = generated
+        result["input_mb"] = sum(s.stat().st_size for s in use) / 2**20
+        results.append(result)
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=int, default=1_000_000, help="synthetic documents for the memory run")
+    parser.add_argument(
+        "--docs", type=int, nargs="*", default=[1_000_000], help="synthetic documents for the memory run(s)"
+    )
     parser.add_argument("--datatrove-docs", type=int, default=500, help="real documents timed for datatrove")
-    parser.add_argument("--shared-data", type=Path, default=Path(os.environ.get(
-        "PEAKDATA_SHARED_DATA", REPO.parent / "shared" / "data")))  # fmt: skip
+    parser.add_argument(
+        "--shared-data",
+        type=Path,
+        default=Path(os.environ.get("PEAKDATA_SHARED_DATA", REPO.parent / "shared" / "data")),
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    print(f"# {dt.date.today()} {platform.node()} {platform.processor() or platform.machine()} "
-          f"cores={os.cpu_count()} POLARS_MAX_THREADS={os.environ['POLARS_MAX_THREADS']}")  # fmt: skip
+    print(
+        f"# {dt.date.today()} {platform.node()} {platform.processor() or platform.machine()} "
+        f"cores={os.cpu_count()} POLARS_MAX_THREADS={os.environ['POLARS_MAX_THREADS']}"
+    )
     docs = real_documents(args.shared_data)
     subset = [docs[i] for i in np.random.default_rng(args.seed).permutation(len(docs))[: args.datatrove_docs]]
     params = DedupParams()
@@ -189,16 +214,26 @@ def main() -> None:
     theirs = datatrove_rate(subset)
     mean_words = np.mean([len(d.split()) for d in docs])
     print(f"real documents: {len(docs)} (mean {mean_words:.0f} words); datatrove timed on {len(subset)}")
-    print(f"signatures/s/core  peakdata all={ours_all:.0f}  peakdata subset={ours_subset:.0f}  "
-          f"datatrove subset={theirs:.1f}  speed-up={ours_subset / theirs:.0f}x")  # fmt: skip
+    print(
+        f"signatures/s/core  peakdata all={ours_all:.0f}  peakdata subset={ours_subset:.0f}  "
+        f"datatrove subset={theirs:.1f}  speed-up={ours_subset / theirs:.0f}x"
+    )
 
     if args.docs:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-            res = memory_run(args.docs, Path(tmp), args.seed)
-        summary = res.pop("summary")
-        print(f"run_dedup on {args.docs} synthetic documents ({res['input_mb']:.0f} MB Parquet, generated in "
-              f"{res['generate_seconds']:.0f} s): {res['seconds']:.0f} s, peak RSS {res['peak_rss_mb']:.0f} MB "
-              f"(after imports {res['baseline_rss_mb']:.0f} MB)")  # fmt: skip
+            results = memory_runs(args.docs, Path(tmp), args.seed)
+        for res in results:
+            summary = res.pop("summary")
+            print(
+                f"run_dedup on {summary['documents']} synthetic documents ({res['input_mb']:.0f} MB Parquet): "
+                f"{res['seconds']:.0f} s, peak RSS {res['peak_rss_mb']:.0f} MB (after imports "
+                f"{res['baseline_rss_mb']:.0f} MB)"
+            )
+        print(f"(documents generated in {results[0]['generate_seconds']:.0f} s)")
+        if len(results) > 1:
+            (a, b) = results[0], results[-1]
+            slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) / (b["docs"] - a["docs"]) * 1e6
+            print(f"peak RSS slope: {slope:.0f} MB per million documents")
         print(json.dumps({k: summary[k] for k in ("kinds", "near", "crawl_overlap", "timings_s")}, indent=1))
 
 

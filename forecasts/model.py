@@ -1,6 +1,6 @@
 """Vectorised Monte Carlo of stock vs. demand and the year the demand first reaches the stock.
 
-Everything is computed in log10 on a (draws x years) grid. Between grid years both curves are
+Everything is computed in log10 on a (years x draws) grid. Between grid years both curves are
 exponential (or, for linear stock growth, close to it), so the first crossing is found exactly by
 linear interpolation of the log gap; the exhaustion year of each draw is therefore a continuous decimal
 year (2028.4 = during 2028), and P(exhausted by Y) is the share of draws whose crossing is <= Y.0.
@@ -231,16 +231,15 @@ def sensitivity(scn: Scenario, draws: int = SENSITIVITY_DRAWS, seed: int = 0) ->
              for t in scn.tiers}
     rows: dict[str, list[dict[str, Any]]] = {t: [] for t in scn.tiers}
     for name, label, lo, hi, fix_lo, fix_hi in cases:
-        runs = [simulate(scn, draws, seed, fixed=f)[0] for f in (fix_lo, fix_hi)]
-        for tier in scn.tiers:
-            if name not in reach[tier]:
-                continue
+        reached = [t for t in scn.tiers if name in reach[t]]
+        runs = [simulate(scn, draws, seed, fixed=f, tiers=reached)[0] for f in (fix_lo, fix_hi)]
+        for tier in reached:
             p_lo, p_hi = (year_quantiles(r[tier].exhaustion["mixture"], horizon, {"p50": 0.5})["p50"] for r in runs)
             swing = None if p_lo is None or p_hi is None else round(abs(p_hi - p_lo), 2)
             rows[tier].append({"input": name, "label": label, "low": lo, "high": hi,
                                "p50_at_low": p_lo, "p50_at_high": p_hi, "swing_years": swing})
     for tier_rows in rows.values():
-        tier_rows.sort(key=lambda r: -(r["swing_years"] if r["swing_years"] is not None else np.inf))
+        tier_rows.sort(key=lambda r: (r["swing_years"] is None, -(r["swing_years"] or 0.0)))
     return {"draws": draws, "seed": seed, "measure": "median exhaustion year (decimal year)",
             "baseline_p50": base_p50, "tiers": rows}
 
@@ -295,7 +294,8 @@ def run_forecast(scenario: str | Path, stocks_path: Path | None = None, overtrai
     scn = load_scenario(scenario, stocks_path=stocks_path, overtrain=overtrain, epochs=epochs, seed=seed)
     start = time.perf_counter()
     sims, sampler = simulate(scn, draws, seed)
-    result = summarize(scn, sims, sampler, draws, seed, time.perf_counter() - start)
+    result = summarize(scn, sims, sampler, draws, seed, 0.0)
+    result["meta"]["elapsed_s"] = round(time.perf_counter() - start, 3)  # Monte Carlo + summaries
     if with_sensitivity:
         result["sensitivity"] = sensitivity(scn, min(draws, SENSITIVITY_DRAWS), seed)
     return result

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from forecasts.distributions import Dist, lognormal_from_ci90, parse_dist
 from forecasts.scaling import FLOP_PER_PARAM_TOKEN, R_STAR, TOKENS_PER_PARAM
 from forecasts.trends import fit_crawl_growth, fit_dataset_trend
 
-SCENARIO_DIR = Path(str(resources.files("forecasts") / "scenarios"))
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 TIER_KEYS = ("unit", "stock", "usable_fraction", "repetition", "demand")
 QUALITY_ORDER = ("high", "medium", "low")
 CRAWL_SCALE_FILES = 10_000  # a Common Crawl stratum with this many population files is a whole crawl
@@ -116,7 +115,7 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_scenario_dict(scenario: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
-    """The scenario's YAML with `extends` resolved (child keys win, mappings merge)."""
+    """The scenario's YAML with `extends` resolved (child keys win, mappings merge, `tiers` replace)."""
     path = scenario_path(scenario)
     if path in _seen:
         raise ValueError(f"circular 'extends' through {path}")
@@ -129,8 +128,8 @@ def load_scenario_dict(scenario: str | Path, _seen: tuple[Path, ...] = ()) -> tu
         return raw, path
     parent_path = scenario_path(parent, relative_to=path.parent)
     base, _ = load_scenario_dict(parent_path, (*_seen, path))
-    for key in ("tiers", "measured"):
-        base.pop(key, None)  # a child states its own tiers
+    if "tiers" in raw:
+        base.pop("tiers", None)  # tiers are replaced as a whole, never merged
     return _merge(base, raw), path
 
 
@@ -230,25 +229,30 @@ class _Parser:
             unit_factor=float(data.get("unit_factor", 1.0)),
         )
 
-    def tier(self, name: str, spec: Mapping[str, Any], shared: dict[str, Any]) -> TierSpec:
+    def tier(self, name: str, spec: Mapping[str, Any], shared: dict[tuple[str, str], Any]) -> TierSpec:
+        """A tier's spec; blocks it inherits from the top level are parsed once and shared (same draws)."""
         def pick(key: str) -> tuple[Any, str]:
             return (spec[key], f"tiers.{name}.{key}") if key in spec else (self.raw.get(key), key)
+
+        def once(kind: str, prefix: str, build: Callable[[], Any]) -> Any:
+            if (kind, prefix) not in shared:
+                shared[(kind, prefix)] = build()
+            return shared[(kind, prefix)]
 
         stock_spec, stock_prefix = pick("stock")
         demand_spec, demand_prefix = pick("demand")
         if stock_spec is None or demand_spec is None:
             raise ValueError(f"tier {name!r}: needs a stock and a demand (its own or the scenario's)")
-        cache_key = (stock_prefix, demand_prefix)
-        stock = shared.setdefault(("stock", cache_key[0]), self.stock(stock_spec, stock_prefix))
-        demand = shared.setdefault(("demand", demand_prefix), self.demand(demand_spec, demand_prefix))
+        stock = once("stock", stock_prefix, lambda: self.stock(stock_spec, stock_prefix))
+        demand = once("demand", demand_prefix, lambda: self.demand(demand_spec, demand_prefix))
         frac_spec, frac_prefix = pick("usable_fraction")
         usable = None
-        if isinstance(frac_spec, Quantity):
+        if isinstance(frac_spec, Quantity):  # measured: pooled tier shares built from stocks.json
             usable = frac_spec
         elif frac_spec is not None:
-            usable = shared.setdefault(("frac", frac_prefix), self.quantity(frac_spec, frac_prefix))
+            usable = once("frac", frac_prefix, lambda: self.quantity(frac_spec, frac_prefix))
         rep_spec, rep_prefix = pick("repetition")
-        repetition = shared.setdefault(("rep", rep_prefix), self.repetition(rep_spec, rep_prefix))
+        repetition = once("rep", rep_prefix, lambda: self.repetition(rep_spec, rep_prefix))
         unit, _ = pick("unit")
         return TierSpec(name=name, unit=str(unit or "tokens"), usable_fraction=usable, repetition=repetition,
                         demand=demand, **stock)
@@ -278,46 +282,68 @@ def is_crawl_scale(stocks: Mapping[str, Any]) -> bool:
                for name, s in strata.items())
 
 
+def _num(x: Any) -> float | None:
+    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and x == x else None
+
+
+def _tier_inputs(name: str, tier: Mapping[str, Any], src: str) -> dict[str, Any] | None:
+    """The numbers one stocks.json tier contributes, or None when it holds no tokens.
+
+    "dedup" falls back to "raw" when no dedup ran. The share's uncertainty is its own bootstrap interval
+    (`fraction_of_tokens.ci90`) when stocks.json has one, else the relative width of the tier's token interval.
+    """
+    tokens = tier.get("tokens") or {}
+    raw = tokens.get("raw") or {}
+    dedup = tokens.get("dedup") or raw
+    raw_est, dedup_est = _num(raw.get("estimate")), _num(dedup.get("estimate"))
+    fractions = tier.get("fraction_of_tokens") or {}
+    share = _num(fractions.get("dedup", fractions.get("raw")))
+    if not raw_est or not dedup_est or not share or raw_est <= 0 or dedup_est <= 0 or share <= 0:
+        return None
+    share_ci = (fractions.get("ci90") or {}).get("dedup") if isinstance(fractions.get("ci90"), Mapping) else None
+    if not share_ci and dedup.get("ci90"):
+        share_ci = [share * c / dedup_est for c in dedup["ci90"]]
+    return {"share": lognormal_from_ci90(share, share_ci or [share, share],
+                                         source=f"{src}: tiers.{name}.fraction_of_tokens"),
+            "raw": lognormal_from_ci90(raw_est, raw.get("ci90") or [raw_est, raw_est],
+                                       source=f"{src}: tiers.{name}.tokens.raw"),
+            "raw_estimate": raw_est, "dedup_estimate": dedup_est}
+
+
 def _measured_tiers(raw: dict[str, Any], stocks: Mapping[str, Any], stocks_path: Path) -> dict[str, Any]:
-    """One tier per quality level of stocks.json, pooled `X or better` when `cumulative` is set."""
+    """One tier per quality level of stocks.json, pooled `X or better` when `cumulative` is set.
+
+    Only the tiers named in `order` are pooled; any other tier (e.g. "unscored") stands alone. Tiers
+    without tokens are skipped and listed in `inputs.measured.skipped`.
+    """
     cfg = raw.get("measured") or {}
     basis = str(cfg.get("basis", "auto"))
     if basis == "auto":
         basis = "absolute" if is_crawl_scale(stocks) else "fraction_of_web"
     if basis not in ("absolute", "fraction_of_web"):
         raise ValueError(f"measured.basis must be auto, absolute or fraction_of_web, got {basis!r}")
-    tiers_in = stocks.get("tiers") or {}
-    if not tiers_in:
-        raise ValueError(f"{stocks_path}: no tiers")
-    order = [t for t in cfg.get("order", QUALITY_ORDER) if t in tiers_in]
-    order += [t for t in tiers_in if t not in order]
+    found = {n: _tier_inputs(n, t, stocks_path.name) for n, t in (stocks.get("tiers") or {}).items()}
+    usable = {n: v for n, v in found.items() if v is not None}
+    if not usable:
+        raise ValueError(f"{stocks_path}: no tier with a positive token estimate")
+    ranked = [t for t in cfg.get("order", QUALITY_ORDER) if t in usable]
+    order = ranked + [t for t in usable if t not in ranked]
     cumulative = bool(cfg.get("cumulative", True))
     unit = str(stocks.get("unit", "tokens"))
     tiers: dict[str, Any] = {}
-    for i, name in enumerate(order):
-        members = order[: i + 1] if cumulative else [name]
+    for name in order:
+        members = ranked[: ranked.index(name) + 1] if cumulative and name in ranked else [name]
         if basis == "fraction_of_web":
-            fractions = {}
-            for m in members:
-                t = tiers_in[m]
-                dedup = t["tokens"]["dedup"]
-                rel = [c / dedup["estimate"] for c in dedup["ci90"]] if dedup["estimate"] > 0 else [1.0, 1.0]
-                frac = float(t["fraction_of_tokens"]["dedup"])
-                fractions[f"measured.fraction_of_tokens.{m}"] = lognormal_from_ci90(
-                    frac, [frac * rel[0], frac * rel[1]], source=f"{stocks_path.name}: tiers.{m}.fraction_of_tokens")
-            tiers[name] = {"usable_fraction": Quantity(fractions)}
+            tiers[name] = {"usable_fraction": Quantity(
+                {f"measured.fraction_of_tokens.{m}": usable[m]["share"] for m in members})}
         else:
-            raw_terms = {f"measured.tokens_raw.{m}": lognormal_from_ci90(
-                tiers_in[m]["tokens"]["raw"]["estimate"], tiers_in[m]["tokens"]["raw"]["ci90"],
-                source=f"{stocks_path.name}: tiers.{m}.tokens.raw") for m in members}
-            raw_total = sum(tiers_in[m]["tokens"]["raw"]["estimate"] for m in members)
-            dedup_total = sum(tiers_in[m]["tokens"]["dedup"]["estimate"] for m in members)
-            tiers[name] = {"usable_fraction": dedup_total / raw_total if raw_total > 0 else 1.0,
-                           "_raw_terms": raw_terms}
+            raw_total = sum(usable[m]["raw_estimate"] for m in members)
+            tiers[name] = {"usable_fraction": sum(usable[m]["dedup_estimate"] for m in members) / raw_total,
+                           "_raw_terms": {f"measured.tokens_raw.{m}": usable[m]["raw"] for m in members}}
         tiers[name]["unit"] = unit
     raw["_measured"] = {"basis": basis, "cumulative": cumulative, "order": order, "stocks_json": str(stocks_path),
                         "population": stocks.get("population"), "tokenizer": stocks.get("tokenizer"),
-                        "crawl_scale": is_crawl_scale(stocks)}
+                        "crawl_scale": is_crawl_scale(stocks), "skipped": sorted(set(found) - set(usable))}
     return tiers
 
 
@@ -339,7 +365,7 @@ def load_scenario(scenario: str | Path, stocks_path: Path | None = None, overtra
             raw["stock"]["growth"] = cfg["stock_growth"]
     _apply_overrides(raw, overtrain, epochs)
     parser = _Parser(raw, yaml_dir, seed)
-    shared: dict[Any, Any] = {}
+    shared: dict[tuple[str, str], Any] = {}
     tiers: dict[str, TierSpec] = {}
     for name, spec in (raw.get("tiers") or {}).items():
         spec = dict(spec or {})

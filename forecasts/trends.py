@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-DATA_DIR = Path(str(resources.files("forecasts") / "data"))
+DATA_DIR = Path(__file__).resolve().parent / "data"
 NOTABLE_MODELS_CSV = DATA_DIR / "notable_models.csv"
 CC_CRAWL_SIZES_CSV = DATA_DIR / "cc_crawl_sizes.csv"
 

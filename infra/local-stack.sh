@@ -111,7 +111,7 @@ start_bg() {
   local name=$1
   shift
   set -m
-  nohup "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+  nohup "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/run/$name.pid"
   set +m
 }
@@ -169,7 +169,7 @@ ensure_pg_installed() {
 
 # PostgreSQL refuses to run as root: as root, run it as PG_OSUSER (created when missing).
 as_pg() {
-  if is_root; then runuser -u "$PG_OSUSER" -- "$@"; else "$@"; fi
+  if is_root; then runuser -u "$PG_OSUSER" -- "$@" 9>&-; else "$@" 9>&-; fi
 }
 
 pg_running() {

@@ -4,6 +4,7 @@ output contract. Synthetic texts only (random words), so this file runs without 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +189,7 @@ def test_exact_url_and_combined_clusters(tmp_path: Path) -> None:
         "duplicate_bytes": len(t1.upper().replace(" ", ",  ")) + len(t2) + len(t4),
     }
     assert summary["kinds"]["url"]["duplicates"] == 1
+    assert json.loads(json.dumps(summary))["params"]["shingle_size"] == 5  # goes into manifest.json as is
     assert summary["kinds"]["all"]["duplicates"] == 4
     assert "near" not in summary["kinds"]
 

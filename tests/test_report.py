@@ -172,9 +172,13 @@ def write_run_dir(root: Path, n_docs: int = 64, hostile: bool = False) -> Path:
     stock_rows.write_parquet(root / "stocks.parquet")
     forecast = _forecast({"high": (6e14, 2026.4), "medium": (9e14, 2029.8), "low": (2e15, 2034.5)},
                          range(2024, 2041))
-    if hostile:
+    if hostile:  # a user's scenario file names the tiers and inputs: the forecast charts get them too
         forecast["scenario"] = HOSTILE[0]
         forecast["inputs"]["citation"] = HOSTILE[1]
+        for block in (forecast["tiers"], forecast["sensitivity"]["tiers"], forecast["sensitivity"]["baseline_p50"]):
+            block[HOSTILE[1]] = block.pop("low")
+        forecast["sensitivity"]["tiers"][HOSTILE[1]][0]["label"] = HOSTILE[3]
+        forecast["comparison"]["variants"][HOSTILE[2]] = forecast["comparison"]["variants"].pop("5x overtraining")
     (root / "forecast.json").write_text(json.dumps(forecast))
     dropped = {"non_html": 21, "http_status": 7, "empty_text": 3}
     errors = {"corrupt_gzip": 1, "malformed_record": 2}

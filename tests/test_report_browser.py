@@ -112,7 +112,7 @@ def test_report_renders_every_chart_without_console_errors(chromium: str, tmp_pa
     shot = tmp_path / "report.png"
     dom, console = render(chromium, page, tmp_path, screenshot=shot)
     expected = chart_count(page.read_text(encoding="utf-8"))
-    assert expected == 14
+    assert expected == 16  # 13 kinds, one tornado per tier
     assert console == []
     assert f'data-charts-drawn="{expected}"' in dom and 'data-charts-failed="0"' in dom
     assert dom.count('class="main-svg"') >= expected

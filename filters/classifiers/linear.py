@@ -50,7 +50,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, sample_weight: n
     w = w * len(y) / w.sum()
     mean = np.average(x, axis=0, weights=w) if standardize else np.zeros(x.shape[1])
     scale = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w)) if standardize else np.ones(x.shape[1])
-    scale = np.where(scale > 0, scale, 1.0)
+    # A (near-)constant input, e.g. an embedding dimension that is always ~1e-33, is left unscaled: dividing by
+    # its spread would turn float noise (or fp16 rounding) into huge standardised values.
+    scale = np.where(scale > 1e-6, scale, 1.0)
     z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
     beta = np.zeros(z.shape[1])
     penalty = np.full(z.shape[1], l2)

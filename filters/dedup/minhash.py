@@ -20,7 +20,7 @@ from filters.dedup.params import DedupParams
 _U64 = np.uint64
 _BYTE_BASE = 0x100000001B3  # FNV-64 prime: multiplier of the per-word polynomial (odd, so invertible)
 _WORD_BASE = _U64(0x9E3779B97F4A7C15)  # golden-ratio constant: multiplier combining words into shingles
-_BYTES_PER_STEP = 1 << 21  # normalised bytes hashed at a time: bounds the per-byte uint64 scratch (~60 MB)
+_BYTES_PER_STEP = 1 << 20  # normalised bytes hashed at a time: bounds the per-byte uint64 scratch (~40 MB)
 _EMPTY = np.iinfo(np.uint32).max
 
 

@@ -1,10 +1,15 @@
-"""Per-document quality signals, vectorised over a batch: datatrove's Gopher quality/repetition, C4 and
-FineWeb heuristics (with their keep/drop decisions) and compression signals. See docs/readme/signals.md."""
+"""Per-document quality signals, vectorised over a batch: the signals of datatrove's Gopher quality, Gopher
+repetition, C4 and FineWeb filters (with their keep/drop decisions) and compression signals.
+
+`annotate` computes signal columns; `decide` turns stored signal columns into decisions under any thresholds;
+`compute_signals` does both with datatrove's defaults. See docs/readme/signals.md.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
+from filters.signals.compression import compression_signals
 from filters.signals.heuristics import heuristic_signals
 from filters.signals.rules import DEFAULT_THRESHOLDS, RULESETS, decide
 
@@ -12,11 +17,12 @@ __all__ = ["DEFAULT_THRESHOLDS", "RULESETS", "annotate", "compute_signals", "dec
 
 
 def annotate(texts: pl.Series) -> pl.DataFrame:
-    """Signal columns only (no decisions), one row per text."""
-    return heuristic_signals(texts)
+    """Signal columns only, one row per text (null texts read as empty)."""
+    return pl.concat([heuristic_signals(texts), compression_signals(texts)], how="horizontal")
 
 
 def compute_signals(texts: pl.Series) -> pl.DataFrame:
-    """Signal columns plus `<ruleset>_keep` / `<ruleset>_reason` under datatrove's default thresholds."""
+    """Signal columns plus `<ruleset>_keep` (bool) and `<ruleset>_reason` (str, null when kept) for each rule
+    set in RULESETS, under datatrove's default thresholds."""
     signals = annotate(texts)
     return pl.concat([signals, decide(signals)], how="horizontal")

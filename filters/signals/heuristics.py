@@ -93,8 +93,10 @@ def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
     tokens = pl.Series("token", pieces["token"], dtype=pl.String)
     words = tokenize_chunks(tokens.filter(~space))
     tokens = tokens.clone().scatter(np.flatnonzero(~space.to_numpy()), words)
+    split = pl.when(pl.col("space")).then(pl.concat_list("token")).otherwise(pl.col("token").str.split(SEP))
     return (
-        pieces.with_columns(tokens.str.split(SEP).alias("token"), space.alias("space"))
+        pieces.with_columns(tokens, space.alias("space"))
+        .with_columns(split)
         .explode("token")
         .filter(pl.col("token") != "")
     )

@@ -88,7 +88,7 @@ _POOL_PARAGRAPHS = 2048
 _POOL_TITLES = 2048
 
 _M64 = (1 << 64) - 1
-_S_KIND, _S_CAP, _S_SRC, _S_RSRC, _S_CONTENT, _S_SITEDEF, _S_NEAR, _S_VARIANT = (0x1000 + i for i in range(8))
+_S_KIND, _S_CAP, _S_SRC, _S_RSRC, _S_CONTENT, _S_NEAR, _S_VARIANT = (0x1000 + i for i in range(7))
 
 
 def _mix(x: int) -> int:
@@ -909,9 +909,13 @@ class _Renderer:
             return _page(url, (html.encode("shift_jis", "xmlcharrefreplace"),), "text/html; charset=Shift_JIS")
         if kind == "enc_mojibake":  # UTF-8 bytes once decoded as windows-1252, then saved as UTF-8
             return _page(url, (html.encode("utf-8").decode("latin-1").translate(_CP1252_FIX).encode("utf-8"),))
-        # enc_mixed: a UTF-8 page with its lede paragraph pasted in as windows-1252 bytes
-        start = html.index("<p>", html.index("</p>", html.index('class="byline"') + 20))
-        end = html.index("</p>", start)
+        # enc_mixed: a UTF-8 page with one paragraph (the first with accented letters) pasted in as windows-1252
+        end = html.index('class="byline"')
+        while True:
+            start = html.index("<p>", end)
+            end = html.index("</p>", start)
+            if not html[start:end].isascii() or html.find("<p>", end) < 0:
+                break
         body = (html[:start].encode("utf-8") + html[start:end].encode("cp1252", "xmlcharrefreplace")
                 + html[end:].encode("utf-8"))
         return _page(url, (body,))
@@ -973,11 +977,13 @@ class _Renderer:
         scheme, _, rest = src.url.partition("://")
         host, _, path = rest.partition("/")
         mirror = _site_for(self.seed, cap.g, cap.lang or "en")
+        # Every variant carries this capture's index, so no two captures share a URL unless designed to.
         if variant == 2 and mirror.host != host:  # a scraper copying the page byte for byte
-            return src._replace(url=f"{mirror.scheme}://{mirror.host}/{path}")
-        if variant == 1:  # the same page on its www / non-www twin
-            return src._replace(url=f"{scheme}://{host[4:] if host.startswith('www.') else 'www.' + host}/{path}")
-        sep = "&" if "?" in src.url else "?"  # the same page with tracking parameters
+            return src._replace(url=f"{mirror.scheme}://{mirror.host}/archive/{100000 + cap.g}/{path}")
+        sep = "&" if "?" in src.url else "?"
+        if variant == 1:  # the www / non-www twin, reached through a shared link
+            twin = host[4:] if host.startswith("www.") else "www." + host
+            return src._replace(url=f"{scheme}://{twin}/{path}{sep}fbclid=IwAR{cap.g:x}")
         return src._replace(url=f"{src.url}{sep}utm_source=newsletter&utm_medium=email&utm_campaign={cap.g}")
 
     def _near(self, cap: Capture) -> _Page:

@@ -140,7 +140,7 @@ figcaption { color: var(--muted); font-size: 13px; margin-top: 2px; }
 table { border-collapse: collapse; font-size: 13.5px; min-width: 50%; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 th { background: #f0f4f8; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .muted { color: var(--muted); }
@@ -154,7 +154,7 @@ code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 .example { border: 1px solid var(--line); border-left: 5px solid var(--tier, #8d8d8d); border-radius: 8px;
   padding: 10px 12px; background: #fcfdfe; }
 .example .title { font-weight: 600; overflow-wrap: anywhere; }
-.example .meta { color: var(--muted); font-size: 12.5px; margin: 2px 0 6px; }
+.example .meta { color: var(--muted); font-size: 12.5px; margin: 2px 0 6px; overflow-wrap: anywhere; }
 .example pre { white-space: pre-wrap; overflow-wrap: anywhere; font: 12.5px/1.45 ui-monospace, SFMono-Regular, Menlo,
   Consolas, monospace; margin: 0; max-height: 14em; overflow: auto; background: #f7f9fb; padding: 6px 8px;
   border-radius: 6px; }

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from forecasts.report import figures, forecast_figures
+from forecasts.report import figures, forecast_view
 from forecasts.report.figures import Stage
 from forecasts.report.page import Charts, Html, Section, note, table
 from forecasts.report.rundata import Cube, Quality, RunData, kept, tier_order
@@ -322,9 +322,12 @@ def stocks_section(run: RunData, cube: Cube | None, langs: list[str], charts: Ch
 
 def forecast_section(run: RunData, charts: Charts) -> Section:
     fc = run.forecast
-    if not fc or not isinstance(fc.get("tiers"), dict) or not fc["tiers"]:
+    if not fc:
         return Section("forecast", "Forecast", missing(
             "The forecast did not run:", "no forecast.json in this run directory (flows run forecast --out DIR)."))
+    if not forecast_view.valid(fc):
+        return Section("forecast", "Forecast", missing(
+            "forecast.json is incomplete:", "it lacks tiers with stock, demand and exhaustion bands."))
     inputs = fc.get("inputs") or {}
     parts = [f"<p><strong>Scenario:</strong> {esc(fc.get('scenario') or '?')}"
              + (f" — {esc(inputs['title'])}" if inputs.get("title") else "") + "</p>"]
@@ -335,32 +338,29 @@ def forecast_section(run: RunData, charts: Charts) -> Section:
     rows = []
     for tier, data in fc["tiers"].items():
         ex = data.get("exhaustion_year") or {}
-        p = {k: ex.get(k) for k in ("p10", "p50", "p90")}
-        rows.append((tier, f"{p['p50']:.1f}" if p["p50"] is not None else "beyond horizon",
-                     f"{p['p10']:.1f} – {p['p90']:.1f}" if p["p10"] is not None and p["p90"] is not None
-                     else ("from " + f"{p['p10']:.1f}" if p["p10"] is not None else "beyond horizon"),
-                     forecast_figures.tier_unit(fc, tier)))
+        p10, p50, p90 = (ex.get(k) for k in ("p10", "p50", "p90"))
+        rows.append((tier, f"{p50:.1f}" if p50 is not None else "beyond horizon",
+                     f"{p10:.1f} – {p90:.1f}" if p10 is not None and p90 is not None
+                     else (f"from {p10:.1f}" if p10 is not None else "beyond horizon"),
+                     forecast_view.tier_unit(fc, tier)))
     parts.append(table(["tier", "median exhaustion year", "80% interval", "unit"], rows, numeric=(1, 2)))
-    parts.append(charts.add(forecast_figures.fan(fc), "fan",
+    parts.append(charts.add(forecast_view.fan(fc), "fan",
                             "Effective stock = stock usable after quality filtering, dedup and repetition; demand = "
-                            "dataset size of the largest training run that year. Colours follow the tier; grey is "
-                            "demand. The y-axis shows the stock's range, so demand may leave the top."))
-    parts.append(charts.add(forecast_figures.exhaustion(fc), "exhaustion",
-                            "Cumulative probability that demand has met the effective stock by 1 January of each "
-                            "year."))
-    horizon = (fc.get("meta") or {}).get("horizon")
-    rows_cmp = forecast_figures.comparison_rows(fc, run.extra_forecasts)
-    parts.append(charts.add(forecast_figures.scenarios(rows_cmp, horizon if isinstance(horizon, int) else None),
-                            "scenarios", "Dots: median exhaustion year; bars: 10%–90% of draws."))
-    if len({v for v, _, _ in rows_cmp}) < 2:
+                            "dataset size of the largest training run that year. Each y-axis shows its stock's "
+                            "range, so demand may leave the top."))
+    parts.append(charts.add(forecast_view.exhaustion(fc), "exhaustion",
+                            "When demand first reaches the effective stock: per year (bars) and by 1 January of "
+                            "each year (lines, with the 10%, 50% and 90% points)."))
+    parts.append(charts.add(forecast_view.scenarios(fc, run.extra_forecasts), "scenarios",
+                            "Dots: median exhaustion year; bars: 10%–90% of draws."))
+    if not (fc.get("comparison") or {}).get("variants") and not run.extra_forecasts:
         parts.append(missing("One scenario only:", "forecast.json holds no 'comparison' variants and no "
                                                    "forecast-*.json sits beside it."))
-    sens = fc.get("sensitivity")
-    fig = forecast_figures.tornado(sens) if isinstance(sens, dict) else None
-    if fig is not None:
-        parts.append(charts.add(fig, "tornado", "Each bar: the median exhaustion year with one input pinned at the "
-                                                "low (blue) or high (red) end of its interval, the others drawn."))
-    else:
+    tornadoes = forecast_view.tornadoes(fc)
+    for fig in tornadoes:
+        parts.append(charts.add(fig, "tornado", "Each bar: the median exhaustion year with one input pinned at one "
+                                                "end of its interval while the others are drawn."))
+    if not tornadoes:
         parts.append(missing("No sensitivity analysis:", "forecast.json has no 'sensitivity' block."))
     return Section("forecast", "Forecast", Html("".join(parts)))
 

@@ -11,15 +11,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-TIER_COLORS = {
-    "high": "#1a7f5a",
-    "medium": "#d99a00",
-    "low": "#c8472d",
-    "unscored": "#8d8d8d",
-    "all tiers": "#2f3e55",
-    "public_text": "#2f6db5",
-}
-EXTRA_COLORS = ("#2f6db5", "#7b4fa6", "#0f8b8d", "#a0522d", "#5b6770", "#b5367a")
+from forecasts import charts as forecast_charts
+
+# Tier colours come from the forecast charts (forecasts.charts.TIER_COLORS) so a tier looks the same in
+# every chart of the report; the report adds its own pseudo-tiers.
+REPORT_COLORS = {"unscored": "#8d8d8d", "all tiers": "#2f3e55"}
 NEUTRAL = "#52606d"
 LIGHT = "#c5ccd3"
 DEMAND = "#343a40"
@@ -27,11 +23,9 @@ _SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
-def tier_color(tier: str, index: int = 0) -> str:
-    """A tier's colour, the same in every chart; unknown tiers get a stable extra colour."""
-    if tier in TIER_COLORS:
-        return TIER_COLORS[tier]
-    return EXTRA_COLORS[(sum(map(ord, tier)) + index) % len(EXTRA_COLORS)]
+def tier_color(tier: str) -> str:
+    """A tier's colour, the same in every chart (the forecast charts' palette)."""
+    return REPORT_COLORS.get(tier) or forecast_charts.tier_color(tier)
 
 
 def rgba(hex_color: str, alpha: float) -> str:
