@@ -1,6 +1,6 @@
 """Quality-classifier throughput (docs/s, MB/s) per backend and device on real documents; prints a markdown table.
 
-    python benchmarks/classifiers.py [--shared-data ../shared/data] [--fasttext MODEL.bin] [--docs 1032]
+    .venv/bin/python benchmarks/classifiers.py [--shared-data ../shared/data] [--fasttext MODEL.bin] [--docs 1032]
                                      [--embedding-docs 256] [--devices cpu,cuda]
 
 Documents: the main content (resiliparse) of the 1,033 real multilingual pages of trafilatura's evaluation set.
@@ -15,18 +15,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 import tarfile
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from filters.classifiers import load_scorer, torch_available  # noqa: E402
-from filters.classifiers.base import cuda_available, device_name  # noqa: E402
-from filters.classifiers.evaluate import shared_data_dir  # noqa: E402
+from filters.classifiers import load_scorer, torch_available
+from filters.classifiers.base import cuda_available, device_name
+from filters.classifiers.evaluate import shared_data_dir
 
 HTML_PAGES = Path("html") / "trafilatura-eval-990pages.tar.gz"
 
@@ -72,7 +69,7 @@ def measure(spec: str, backend: str, device: str, docs: list[str], **kwargs) -> 
         assert len(batch)
     seconds = time.perf_counter() - start
     megabytes = sum(len(d.encode("utf-8")) for d in docs) / 1e6
-    return {"scorer": scorer.name.split(":")[0] if ":" in scorer.name else scorer.name, "device": scorer.device,
+    return {"scorer": scorer.name.split(":")[0], "device": scorer.device,
             "device_name": device_name(scorer.device), "docs": len(docs), "MB": megabytes, "load_s": loaded,
             "seconds": seconds, "docs_per_s": len(docs) / seconds, "MB_per_s": megabytes / seconds}
 

@@ -10,13 +10,15 @@ import argparse
 import os
 import platform
 import time
+from collections.abc import Callable
 from datetime import date
 
 from forecasts.model import sensitivity, simulate, summarize
 from forecasts.scenario import load_scenario
 
 
-def best(fn, repeat: int) -> float:
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """Best wall time of `repeat` calls (the least disturbed by other load)."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -33,6 +33,6 @@ def forecast(
     """
     stocks_path = Path(stocks) if stocks else Path(out) / "stocks.json"
     result = run_forecast(scenario, stocks_path=stocks_path if stocks_path.exists() else None,
-                          overtrain=overtrain, epochs=epochs, draws=draws, seed=seed)
+                          overtrain=overtrain, epochs=epochs, draws=draws, seed=seed, with_comparison=True)
     write_forecast(result, Path(out))
     return result

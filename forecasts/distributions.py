@@ -159,7 +159,7 @@ def lognormal_from_ci90(estimate: float, ci90: tuple[float, float] | list[float]
     lo, hi = float(ci90[0]), float(ci90[1])
     if estimate <= 0:
         raise ValueError(f"estimate must be positive, got {estimate}")
-    if not 0 < lo <= hi:
+    if not 0 < lo < hi:  # no interval (or a degenerate one): no sampling uncertainty to carry
         return Dist("constant", estimate, estimate, source=source)
     half = 0.5 * (np.log(hi) - np.log(lo))
     return Dist("lognormal", float(estimate * np.exp(-half)), float(estimate * np.exp(half)), 0.90,

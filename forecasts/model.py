@@ -283,13 +283,15 @@ def summarize(scn: Scenario, sims: Mapping[str, TierDraws], sampler: Sampler, dr
 
 def run_forecast(scenario: str | Path, stocks_path: Path | None = None, overtrain: float | None = None,
                  epochs: float | None = None, draws: int = 100_000, seed: int = 0, *,
-                 with_sensitivity: bool = True) -> dict[str, Any]:
+                 with_sensitivity: bool = True, with_comparison: bool = False) -> dict[str, Any]:
     """Run one scenario: forecast.json's dict, plus `exhaustion` (per demand method) and `sensitivity`.
 
     scenario: packaged name (epoch2024, epoch2022, measured) or a YAML path. stocks_path: the run's
     stocks.json, required by `measured`. overtrain: k-fold overtraining (demand x sqrt(k)). epochs:
     repeat the data this many times, valued with Muennighoff et al.'s formula (replaces the scenario's
-    repetition model). Seeded: the same arguments give the same numbers.
+    repetition model). with_comparison: add `comparison` = compare_scenarios(...) with the default
+    variants (at most 20,000 draws each), which the report draws side by side. Seeded: the same
+    arguments give the same numbers.
     """
     scn = load_scenario(scenario, stocks_path=stocks_path, overtrain=overtrain, epochs=epochs, seed=seed)
     start = time.perf_counter()
@@ -298,6 +300,9 @@ def run_forecast(scenario: str | Path, stocks_path: Path | None = None, overtrai
     result["meta"]["elapsed_s"] = round(time.perf_counter() - start, 3)  # Monte Carlo + summaries
     if with_sensitivity:
         result["sensitivity"] = sensitivity(scn, min(draws, SENSITIVITY_DRAWS), seed)
+    if with_comparison:
+        result["comparison"] = compare_scenarios(scenario, stocks_path=stocks_path, draws=min(draws, 20_000),
+                                                 seed=seed)
     return result
 
 

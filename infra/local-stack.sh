@@ -88,12 +88,21 @@ write_env() {
 
 # ------------------------------------------------------------------------------------------ processes
 
-pid_of() { [ -f "$STATE/run/$1.pid" ] && cat "$STATE/run/$1.pid" || true; }
+pid_of() { if [ -f "$STATE/run/$1.pid" ]; then cat "$STATE/run/$1.pid"; fi; }
+
+# Running, not a zombie: where PID 1 does not reap orphans (some containers and VMs), a dead process stays
+# in /proc as state Z until the machine's init collects it.
+running() {
+  local pid=$1 stat
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
 
 # Alive and still the process we started (a recycled PID runs another command line).
 alive() {
   local pid=$1 expect=$2
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  [ -n "$pid" ] && running "$pid" || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$expect"
 }
 
@@ -131,12 +140,12 @@ stop_pid() {
   kill -TERM $procs 2>/dev/null || true
   for _ in $(seq 1 100); do
     local left=""
-    for p in $procs; do [ -d "/proc/$p" ] && left="$left $p"; done
+    for p in $procs; do running "$p" && left="$left $p"; done
     [ -z "$left" ] && break
     sleep 0.2
   done
   for p in $procs; do
-    if [ -d "/proc/$p" ]; then
+    if running "$p"; then
       log "$name: pid $p ignored SIGTERM for 20 s, sending SIGKILL"
       kill -KILL "$p" 2>/dev/null || true
     fi
@@ -149,7 +158,7 @@ stop_pid() {
 find_pg_bin() {
   local dir
   if [ -n "${PEAKDATA_PG_BIN:-}" ]; then echo "$PEAKDATA_PG_BIN"; return; fi
-  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
     [ -x "$dir/initdb" ] && { echo "$dir"; return; }
   done
 }
@@ -212,7 +221,7 @@ pg_up() {
   fi
 }
 
-pg_pid() { [ -f "$PGDATA/postmaster.pid" ] && head -n 1 "$PGDATA/postmaster.pid" || true; }
+pg_pid() { if [ -f "$PGDATA/postmaster.pid" ]; then head -n 1 "$PGDATA/postmaster.pid"; fi; }
 
 pg_down() {
   PG_BIN=$(find_pg_bin)
@@ -221,7 +230,7 @@ pg_down() {
   pid=$(pg_pid)
   log "stopping PostgreSQL (pid $pid)"
   as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null 2>&1 || true
-  if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+  if [ -n "$pid" ] && running "$pid"; then
     log "PostgreSQL still running; SIGKILL $pid"
     kill -KILL "$pid" 2>/dev/null || true
   fi

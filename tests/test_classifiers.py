@@ -195,6 +195,22 @@ def test_default_model_is_reproducible_metadata():
     assert spec["human_agreement"]["roc_auc"] == pytest.approx(DEFAULT_AUC, abs=0.001)
 
 
+def test_length_sorted_batches_cover_every_index_once():
+    """The GPU path's batching logic (pure NumPy, so it is checked here without torch or a GPU)."""
+    from filters.classifiers.embedding import length_sorted_batches
+
+    lengths = [5, 100, 7, 100, 0, 42, 3]
+    batches = length_sorted_batches(lengths, 3)
+    assert [b.tolist() for b in batches] == [[1, 3, 5], [2, 0, 6], [4]]  # longest first, ties in input order
+    order = np.concatenate(batches)
+    assert sorted(order.tolist()) == list(range(len(lengths)))
+    out = np.empty(len(lengths))
+    for b in batches:
+        out[b] = np.asarray(lengths)[b]  # writing back by index restores input order
+    assert out.tolist() == lengths
+    assert length_sorted_batches([], 4) == []
+
+
 def test_roc_auc_matches_pair_counting():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200)

@@ -200,7 +200,11 @@ def write_run_dir(root: Path, n_docs: int = 64, hostile: bool = False) -> Path:
         "stages": {s: {"wall_seconds": 10.0 + 7 * k, "cpu_seconds": 14.0 + 11 * k, "peak_rss_mb": 300 + 90 * k,
                        "documents": n_docs, "bytes": 9_800_000, "docs_per_s": n_docs / (10.0 + 7 * k),
                        "mb_per_s": 9.8 / (10.0 + 7 * k)} for k, s in enumerate(STAGES)},
-        "dedup": {"exact": sum(exact), "url": sum(url), "near": sum(near), "cross_crawl": {"pairs": 3}},
+        "dedup": {"documents": n_docs, "representative_rule": HOSTILE[2] if hostile else "earliest crawl",
+                  "kinds": {k: {"documents": n_docs, "duplicates": sum(v)} for k, v in (("exact", exact), ("url", url),
+                                                                                       ("near", near))},
+                  "crawl_overlap": [{"crawl": c, "seen_documents": k} for k, c in enumerate(CRAWLS)],
+                  "params": {"exact": True, "url_tracking_params": ["utm_*"]}},
         "quality": {"thresholds": {"high": 0.7, "low": 0.4, "frac_duplicate_lines": 0.3}, "scorer": "heuristic",
                     "device": "cpu"},
         "failures": [{"shard": HOSTILE[4], "error": "ValueError: bad"}] if hostile else [],
@@ -274,6 +278,14 @@ def test_funnel_numbers(full_report: tuple[Path, str]) -> None:
     assert stages["high tier"] == sum(((i * 37) % 100) / 100 >= 0.7 for i in unique)
     assert list(docs["x"]) == sorted(docs["x"], reverse=True)
     assert "✓ Accounting: 98 records read = 64 documents + 31 dropped + 3 errors" in page
+    reasons = next(v for k, v in figures_json(page).items() if k.endswith("-reasons"))
+    assert sorted(y for t in reasons["data"] for y in t["y"]) == [
+        "dropped: empty_text", "dropped: http_status", "dropped: non_html", "error: corrupt_gzip",
+        "error: malformed_record", "file error: truncated_file"]
+    assert "Skipped record types (not content records, so not counted as read): metadata 40, request 40." in page
+    kinds = re.search(r"<caption>kinds</caption>.*?</table>", page, re.S).group(0)
+    assert re.findall(r"<td class=num>(\d+)</td></tr>", kinds) == ["7", "6", "9"]  # duplicates per kind
+    assert "More (params)" in page
 
 
 def test_quality_charts_have_thresholds_and_tiers(full_report: tuple[Path, str]) -> None:

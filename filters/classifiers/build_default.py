@@ -2,6 +2,7 @@
 
     python -m filters.classifiers.build_default [--shared-data ../shared/data]    # default_quality_model.json
     python -m filters.classifiers.build_default --embedding-head                  # + minilm_quality_head.json
+    python -m filters.classifiers.build_default --export-proxy DIR   # the proxy task as JSONL (for train-classifier)
 
 What it fits, on a *proxy* task built from real text (never on the human labels it is evaluated on):
 
@@ -164,6 +165,17 @@ def fit_embedding_head(corpus: dict[str, tuple[int, list[str]]], shared: Path) -
     return payload | {"human_agreement": human}
 
 
+def export_proxy(corpus: dict[str, tuple[int, list[str]]], directory: Path) -> list[Path]:
+    """The proxy task as `positive-*.jsonl` / `negative-*.jsonl` files (for train-classifier; not shipped)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (label, texts) in corpus.items():
+        path = directory / f"{'positive' if label else 'negative'}-{re.sub(r'[^a-z0-9]+', '-', name).strip('-')}.jsonl"
+        path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def write_json(path: Path, payload: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
@@ -176,8 +188,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--embedding-head", action="store_true", help="also fit minilm_quality_head.json")
     parser.add_argument("--head-out", type=Path, default=EMBEDDING_HEAD)
+    parser.add_argument("--export-proxy", type=Path, default=None, metavar="DIR",
+                        help="only write the proxy task's documents as JSONL files into DIR")
     args = parser.parse_args(argv)
     corpus = proxy_corpus(args.shared_data)
+    if args.export_proxy:
+        for path in export_proxy(corpus, args.export_proxy):
+            print(path)
+        return
     model = fit_default(corpus, args.shared_data)
     write_json(args.out, model)
     print(json.dumps({"sources": model["training"]["sources"], "human_agreement": model["human_agreement"]},

@@ -11,12 +11,14 @@ fastText needs its exact tokenisation, reproduced here from `src/dictionary.cc` 
   `<word>` (lengths minn..maxn, counted in UTF-8 characters), each hashed with 32-bit FNV-1a over the bytes
   (bytes are sign-extended, as fastText's `int8_t` cast does) into `nwords + hash % bucket`;
 - with `wordNgrams = n > 1` each run of 2..n consecutive word hashes is combined as
-  `h = h * 116049371 + next` in 64-bit unsigned arithmetic (hashes sign-extended from int32) → `nwords + h % bucket`.
+  `h = h * 116049371 + next` in 64-bit unsigned arithmetic (hashes sign-extended from int32) →
+  `nwords + h % bucket`.
 
 Output layers: `softmax` (the default), `ova`/`ns` (independent sigmoids, which fastText reads from its 512-step
 sigmoid table — reproduced here, so a logit within ~1e-7 of a table step can land one step, ≤ 0.008, away) and
-`hs` (hierarchical softmax over fastText's Huffman tree of label counts, exact sigmoids) are supported. Probabilities are reported as fastText reports them,
-`exp(log(p + 1e-5))`, so both backends can be swapped without moving a threshold. Quantized `.ftz` models store
+`hs` (hierarchical softmax over fastText's Huffman tree of label counts, exact sigmoids) are supported.
+Probabilities are reported as fastText reports them, `exp(log(p + 1e-5))`, so both backends can be swapped
+without moving a threshold. Quantized `.ftz` models store
 product-quantized matrices that are not exposed by the Python API: they run on the native backend only.
 """
 

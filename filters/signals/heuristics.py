@@ -186,28 +186,31 @@ def gopher_repetition(docs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-def _sentence_counts(tokens: pl.DataFrame) -> pl.DataFrame:
-    """Sentences spaCy's Sentencizer finds in each line (lid): one plus one per boundary, a boundary being a
-    token that is neither punctuation nor a sentence mark, with a sentence mark since the previous such token."""
-    tokens = tokens.sort("lid", maintain_order=True)
+def _sentence_counts(tokens: pl.DataFrame, n_lines: int) -> np.ndarray:
+    """Sentences spaCy's Sentencizer finds in each line (indexed by lid; 0 for lines without tokens): one plus
+    one per boundary, a boundary being a token that is neither punctuation nor a sentence mark, with a sentence
+    mark since the previous such token. Each line's tokens must be contiguous and in order."""
     lid = tokens["lid"].to_numpy()
+    start = np.r_[True, lid[1:] != lid[:-1]]
+    end = np.r_[lid[1:] != lid[:-1], True]
     # C4 strips its lines: whitespace tokens at either end of a line are not there
-    at = np.arange(len(lid))
-    edge = (at == np.searchsorted(lid, lid)) | (at == np.searchsorted(lid, lid, side="right") - 1)
-    tokens = tokens.filter(~(tokens["space"].to_numpy() & edge))
-    lid = tokens["lid"].to_numpy()
+    keep = ~(tokens["space"].to_numpy() & (start | end)) if len(lid) else np.zeros(0, dtype=bool)
+    tokens, lid = tokens.filter(keep), lid[keep]
+    out = np.zeros(n_lines, dtype=np.int64)
+    if len(lid) == 0:
+        return out
+    start = np.r_[True, lid[1:] != lid[:-1]]
     is_mark = tokens["token"].is_in(pl.Series(tables()["sentence_punct_chars"]).implode()).to_numpy()
     word = np.flatnonzero(~is_mark & ~tokens["token"].str.contains(r"^\p{P}+$").to_numpy())
     marks = np.cumsum(is_mark)  # marks up to and including each token
-    line_start = np.searchsorted(lid, lid[word])
-    since = marks[np.maximum(line_start - 1, 0)] * (line_start > 0)  # marks before the word's line
+    line_start = np.maximum.accumulate(np.where(start, np.arange(len(lid)), 0))
+    before_line = marks[line_start] - is_mark[line_start]
     prev = np.r_[-1, word[:-1]]
-    same_line = (prev >= 0) & (lid[np.maximum(prev, 0)] == lid[word])
-    since = np.where(same_line, marks[np.maximum(prev, 0)], since)
-    boundary = marks[word] > since
-    lines = np.unique(lid)
-    n = np.bincount(np.searchsorted(lines, lid[word[boundary]]), minlength=len(lines)) + 1
-    return pl.DataFrame({"lid": pl.Series(lines, dtype=tokens["lid"].dtype), "n_sentences": n})
+    same_line = (prev >= 0) & (prev >= line_start[word])
+    since = np.where(same_line, marks[np.maximum(prev, 0)], before_line[word])
+    line_no = np.cumsum(start) - 1
+    out[lid[start]] = 1 + np.bincount(line_no[word[marks[word] > since]], minlength=int(start.sum()))
+    return out
 
 
 def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
@@ -219,16 +222,18 @@ def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.Data
         pl.col("stripped").str.replace_all(_CITATION, "").alias("clean")
     )
     words = pl.col("stripped").str.count_matches(f"[^{WS}]+")
-    long_word = (pl.col("stripped").str.len_chars() > C4_MAX_WORD_LENGTH) & pl.col("stripped").str.extract_all(
-        f"[^{WS}]+"
-    ).list.eval(pl.element().str.len_chars() > C4_MAX_WORD_LENGTH).list.any()
+    long_lines = lines.filter(pl.col("stripped").str.len_chars() > C4_MAX_WORD_LENGTH)
+    long_word = long_lines.filter(
+        pl.col("stripped").str.extract_all(f"[^{WS}]+").list.eval(pl.element().str.len_chars() > C4_MAX_WORD_LENGTH)
+        .list.any()
+    )["lid"]
     clean = pl.col("clean")
     lower = clean.str.to_lowercase()
     passes = (
         clean.str.contains(r"""[.?!"']$""")
         & ~clean.str.ends_with("...")
         & (words >= C4_MIN_WORDS_PER_LINE)
-        & ~long_word
+        & ~pl.col("lid").is_in(long_word.implode())
     )
     lorem = lower.str.contains("lorem ipsum", literal=True)
     javascript = lower.str.contains("javascript", literal=True)
@@ -246,12 +251,12 @@ def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.Data
     recut = kept.filter(pl.col("clean") != pl.col("stripped")).select("doc", "lid", pl.col("clean").alias("line"))
     kept_tokens = pl.concat([tokens.filter(as_is[tokens["lid"].to_numpy()]), tokenize_lines(recut)])
     per_doc = (
-        lines.join(_sentence_counts(kept_tokens), on="lid", how="left")
+        lines.with_columns(pl.Series("n_sentences", _sentence_counts(kept_tokens, lines.height)))
         .group_by("doc")
         .agg(
             pl.len().alias("c4_n_lines"),
             pl.col("_kept").sum().alias("c4_n_lines_kept"),
-            pl.col("n_sentences").fill_null(0).sum().alias("c4_n_sentences"),
+            pl.col("n_sentences").sum().alias("c4_n_sentences"),
             pl.col("ln").filter("_lorem").min().alias("c4_lorem_ipsum_line"),
             pl.col("ln").filter("_curly").min().alias("c4_curly_bracket_line"),
             _stripped(clean.filter("_kept").str.join("\n")).str.len_chars().alias("_kept_chars"),

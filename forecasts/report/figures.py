@@ -63,7 +63,7 @@ def funnel(stages: Sequence[Stage], token_unit: str | None) -> go.Figure:
 
 def reasons(rows: Sequence[tuple[str, str, int]]) -> go.Figure:
     """Records that yielded no document, by kind (dropped, error, …) and reason, largest first."""
-    kinds = {"dropped": "#8d8d8d", "error": "#c8472d", "file error": "#8b1e12", "skipped record type": LIGHT}
+    kinds = {"dropped": "#8d8d8d", "error": "#c8472d", "file error": "#8b1e12"}
     rows = sorted(rows, key=lambda r: r[2])
     fig = figure()
     for kind, color in kinds.items():
@@ -146,7 +146,8 @@ def score_by_language(q: Quality, langs: list[str]) -> go.Figure:
 def _unit_of(signal: str) -> str:
     """A best guess at a signal's unit from its name (signals are named by their rule sets, not typed)."""
     name = signal.lower()
-    for words, unit in ((("ratio", "frac", "share", "pct", "percent", "prop"), "fraction"),
+    for words, unit in ((("bits_per_byte",), "bits per byte"),
+                        (("ratio", "frac", "share", "pct", "percent", "prop"), "fraction"),
                         (("bytes",), "bytes"), (("char", "length", "len"), "characters"),
                         (("word", "count", "num", "lines", "n_"), "count"), (("score", "prob"), "score")):
         if any(w in name for w in words):
@@ -169,13 +170,15 @@ def signals_grid(q: Quality, thresholds: Mapping[str, float], cols: int = 4) -> 
         row, col = i // cols + 1, i % cols + 1
         for tier in tier_names:
             stats = [tiers[tier][f"{signal}__{k}"] for k in _Q]
+            if None in stats:  # no finite value of this signal in this tier
+                stats = [None] * len(_Q)
             fig.add_trace(go.Box(
                 x=[label(tier)], lowerfence=[stats[0]], q1=[stats[1]], median=[stats[2]], q3=[stats[3]],
                 upperfence=[stats[4]], name=label(tier), legendgroup=tier, showlegend=i == 0,
                 marker={"color": tier_color(tier)}, line={"color": tier_color(tier)},
                 fillcolor=rgba(tier_color(tier), 0.35), hoverinfo="y"), row=row, col=col)
             by_tier.append(True)
-        lang_names = list(langs)
+        lang_names = [lang for lang in langs if None not in [langs[lang][f"{signal}__{k}"] for k in _Q]]
         fig.add_trace(go.Box(
             x=[label(lang) for lang in lang_names],
             lowerfence=[langs[lang][f"{signal}__q05"] for lang in lang_names],

@@ -266,6 +266,8 @@ def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | N
         aggs = [e for s in signals for e in _qcols(s)]
         signal_by_tier = frame.group_by("tier").agg(*aggs, documents=pl.len())
         signal_by_lang = frame.group_by("lang").agg(*aggs, documents=pl.len())
+        # a signal with no finite value anywhere (a rule that never fired) has nothing to draw
+        signals = [s for s in signals if signal_by_tier[f"{s}__q50"].drop_nulls().len()]
 
     rulesets = reasons = None
     keep_cols = [c for c, t in schema.items() if c.endswith("_keep") and t == pl.Boolean]

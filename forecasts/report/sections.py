@@ -43,6 +43,47 @@ def kv_table(mapping: Mapping[str, Any], headers: Sequence[str] = ("name", "valu
     return table(headers, [(k, Html(f"<code>{esc(_compact(v))}</code>")) for k, v in mapping.items()])
 
 
+def _records(value: Any) -> list[tuple[str, Mapping[str, Any]]] | None:
+    """(row name, fields) when `value` is a dict of flat dicts or a list of flat dicts: a table's rows."""
+    if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+        rows = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        rows = [(str(i + 1), v) for i, v in enumerate(value)]
+    else:
+        return None
+    flat = all(not isinstance(x, dict | list) for _, v in rows for x in v.values())
+    return rows if flat else None
+
+
+def summary_tables(summary: Mapping[str, Any]) -> Html:
+    """A stage's summary dict (e.g. manifest.dedup): scalars as one table, each dict/list of records as its own
+    table, anything deeper as compact JSON behind a disclosure."""
+    scalars = {k: v for k, v in summary.items() if not isinstance(v, dict | list)}
+    parts = [kv_table(scalars, ("item", "value"))] if scalars else []
+    rest = {}
+    for key, value in summary.items():
+        if key in scalars:
+            continue
+        if (rows := _records(value)) is not None:
+            cols = list(dict.fromkeys(c for _, r in rows for c in r))
+            numeric = [i + 1 for i, c in enumerate(cols) if all(_num(r.get(c)) is not None for _, r in rows)]
+            parts.append(table(["", *cols], [(name, *[_cell_text(r.get(c)) for c in cols]) for name, r in rows],
+                               numeric=numeric, caption=key))
+        else:
+            rest[key] = value
+    if rest:
+        parts.append(f"<details><summary>More ({esc(', '.join(rest))})</summary>{kv_table(rest)}</details>")
+    return Html("".join(parts))
+
+
+def _cell_text(value: Any) -> str | None:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return None if value is None else str(value)
+
+
 # ---------------------------------------------------------------------------------------------- funnel
 
 
@@ -105,8 +146,7 @@ def funnel_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
         if cube.token_col is None:
             parts.append(missing("Tokens were not counted:", "no tokens/ table (tally-stocks did not run)."))
     rows: list[tuple[str, str, int]] = []
-    for key, kind in (("dropped", "dropped"), ("errors", "error"), ("file_errors", "file error"),
-                      ("skipped_record_types", "skipped record type")):
+    for key, kind in (("dropped", "dropped"), ("errors", "error"), ("file_errors", "file error")):
         for reason, n in (counts.get(key) or {}).items():
             if _num(n):
                 rows.append((kind, str(reason), int(n)))
@@ -115,9 +155,14 @@ def funnel_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
                                 "Records read that yielded no document. Dropped: not a text document by design "
                                 "(e.g. non-HTML); errors: unreadable records; file errors: whole files."))
     parts.append(_accounting(counts))
+    skipped = {str(k): int(v) for k, v in (counts.get("skipped_record_types") or {}).items() if _num(v)}
+    if skipped:
+        listed = ", ".join(f"{k} {v:,}" for k, v in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+        parts.append(f'<p class="muted">Skipped record types (not content records, so not counted as read): '
+                     f"{esc(listed)}.</p>")
     dedup = run.manifest.get("dedup")
     if isinstance(dedup, dict) and dedup:
-        parts.append(f"<h3>Deduplication summary</h3>{kv_table(dedup, ('item', 'value'))}")
+        parts.append(f"<h3>Deduplication summary</h3>{summary_tables(dedup)}")
     return Section("funnel", "Funnel: from records to quality tiers", Html("".join(parts)))
 
 

@@ -36,7 +36,7 @@ def write_stocks(path, design=LOCAL_DESIGN, scale=1.0, high_rel=0.2):
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
     path = write_stocks(tmp_path_factory.mktemp("m") / "stocks.json")
-    return run_forecast("measured", stocks_path=path, draws=50_000, seed=0)
+    return run_forecast("measured", stocks_path=path, draws=20_000, seed=0)
 
 
 def test_small_sample_defaults_to_fraction_of_web(measured):
