@@ -43,7 +43,7 @@ def test_accounting_holds_exactly(audit):
 def test_languages_found(audit):
     langs = _table(audit[0], "documents")["lang"].value_counts().to_dict(as_series=False)
     found = dict(zip(langs["lang"], langs["count"]))
-    assert found["de"] > 400 and found["en"] > 200
+    assert found["de"] > 600 and found["en"] > 150
 
 
 def test_schemas_as_documented(audit):

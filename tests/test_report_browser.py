@@ -13,6 +13,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -37,16 +38,41 @@ def chromium() -> str:
     pytest.skip("chromium is not installed")
 
 
-def render(chromium: str, page: Path, tmp: Path, screenshot: Path | None = None) -> tuple[str, list[str]]:
-    """The DOM after load (and scripts) and every console message Chromium logged; a screenshot if asked."""
-    args = [chromium, *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--window-size=1280,1000", "--dump-dom"]
-    if screenshot is not None:
-        args.append(f"--screenshot={screenshot}")
-    done = subprocess.run([*args, page.as_uri()], capture_output=True, text=True, timeout=180, check=False,
-                          env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": "disabled:"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
-    return done.stdout, console
+@dataclass
+class Rendered:
+    """A report as Chromium left it: source page, DOM after load, console lines, screenshot (if taken)."""
+
+    page: Path
+    dom: str
+    console: list[str]
+    screenshot: Path | None
+
+
+@pytest.fixture(scope="module")
+def rendered(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
+    """The realistic and the hostile report, rendered by two Chromium processes at once (they take ~10 s each,
+    mostly parsing plotly.js)."""
+    jobs = {}
+    for name, hostile in (("full", False), ("hostile", True)):
+        tmp = tmp_path_factory.mktemp(name)
+        page = build_report(write_run_dir(tmp / "run", hostile=hostile))
+        shot = tmp / "report.png" if not hostile else None
+        args = [chromium, *FLAGS, f"--user-data-dir={tmp / 'profile'}", "--window-size=1280,1000", "--dump-dom",
+                *([f"--screenshot={shot}"] if shot else []), page.as_uri()]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": "disabled:"})
+        jobs[name] = (page, shot, proc)
+    out = {}
+    for name, (page, shot, proc) in jobs.items():
+        try:
+            dom, err = proc.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # only the process this fixture started
+            raise
+        assert proc.returncode == 0, err[-2000:]
+        console = [line for line in err.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+        out[name] = Rendered(page, dom, console, shot)
+    return out
 
 
 def decode_png(data: bytes) -> np.ndarray:
@@ -107,37 +133,35 @@ def chart_count(page: str) -> int:
     return len(re.findall(r'<div class="chart" id="', page))
 
 
-def test_report_renders_every_chart_without_console_errors(chromium: str, tmp_path: Path) -> None:
-    page = build_report(write_run_dir(tmp_path / "run"))
-    shot = tmp_path / "report.png"
-    dom, console = render(chromium, page, tmp_path, screenshot=shot)
-    expected = chart_count(page.read_text(encoding="utf-8"))
+def test_report_renders_every_chart_without_console_errors(rendered: dict[str, Rendered]) -> None:
+    run = rendered["full"]
+    expected = chart_count(run.page.read_text(encoding="utf-8"))
     assert expected == 16  # 13 kinds, one tornado per tier
-    assert console == []
-    assert f'data-charts-drawn="{expected}"' in dom and 'data-charts-failed="0"' in dom
-    assert dom.count('class="main-svg"') >= expected
-    assert 'class="chart chart-error"' not in dom
+    assert run.console == []
+    assert f'data-charts-drawn="{expected}"' in run.dom and 'data-charts-failed="0"' in run.dom
+    assert run.dom.count('class="main-svg"') >= expected
+    assert 'class="chart chart-error"' not in run.dom
 
-    pixels = decode_png(shot.read_bytes())[..., :3]
+    assert run.screenshot is not None
+    pixels = decode_png(run.screenshot.read_bytes())[..., :3]
     assert pixels.shape[:2] == (1000, 1280)
     colours = np.unique(pixels[::4, ::4].reshape(-1, 3), axis=0)
     assert len(colours) > 50 and pixels.std() > 20
     assert (pixels.reshape(-1, 3) < 200).any(axis=1).mean() > 0.05  # ink on the page, not just background
 
 
-def test_hostile_run_directory_cannot_execute(chromium: str, tmp_path: Path) -> None:
-    page = build_report(write_run_dir(tmp_path / "run", hostile=True))
-    dom, console = render(chromium, page, tmp_path)
-    assert console == []
-    assert "<pwned" not in dom  # no payload ran: each would have appended a <pwned-…> element
-    assert re.search(r"<title>peakdata report</title>", dom)  # nor changed the title
+def test_hostile_run_directory_cannot_execute(rendered: dict[str, Rendered]) -> None:
+    run = rendered["hostile"]
+    assert run.console == []
+    assert "<pwned" not in run.dom  # no payload ran: each would have appended a <pwned-…> element
+    assert re.search(r"<title>peakdata report</title>", run.dom)  # nor changed the title
     tags = Tags()
-    tags.feed(dom)
+    tags.feed(run.dom)
     assert not {"img", "iframe", "object", "embed"} & {t for t, _ in tags.seen}
     handlers = [(t, a) for t, attrs in tags.seen for a, v in attrs if a.startswith("on")]
     assert handlers == []  # no element got an inline event handler from the data
     links = [v for _, attrs in tags.seen for a, v in attrs if a in ("href", "src", "xlink:href") and v]
     assert not [v for v in links if v.strip().lower().startswith(("javascript:", "data:text"))]
-    expected = chart_count(page.read_text(encoding="utf-8"))
-    assert f'data-charts-drawn="{expected}"' in dom and 'data-charts-failed="0"' in dom
-    assert "&lt;/script&gt;&lt;script&gt;document.body.appendChild" in dom  # shown as text instead
+    expected = chart_count(run.page.read_text(encoding="utf-8"))
+    assert f'data-charts-drawn="{expected}"' in run.dom and 'data-charts-failed="0"' in run.dom
+    assert "&lt;/script&gt;&lt;script&gt;document.body.appendChild" in run.dom  # shown as text instead

@@ -228,21 +228,30 @@ def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.Data
         .list.any()
     )["lid"]
     clean = pl.col("clean")
-    lower = clean.str.to_lowercase()
     passes = (
         clean.str.contains(r"""[.?!"']$""")
         & ~clean.str.ends_with("...")
         & (words >= C4_MIN_WORDS_PER_LINE)
         & ~pl.col("lid").is_in(long_word.implode())
     )
+    # the phrase rules only look at lines that passed the shape rules
+    lower = pl.col("_lower")
     lorem = lower.str.contains("lorem ipsum", literal=True)
     javascript = lower.str.contains("javascript", literal=True)
     curly = clean.str.contains("{", literal=True)
     policy = lower.str.contains_any(list(POLICY_SUBSTRINGS))
-    lines = lines.with_columns(passes.alias("_pass")).with_columns(
-        (pl.col("_pass") & lorem).alias("_lorem"),
-        (pl.col("_pass") & ~lorem & ~javascript & curly).alias("_curly"),
-        (pl.col("_pass") & ~lorem & ~javascript & ~curly & ~policy).alias("_kept"),
+    rules = (
+        lines.filter(passes)
+        .select("lid", "clean", clean.str.to_lowercase().alias("_lower"))
+        .select(
+            "lid",
+            lorem.alias("_lorem"),
+            (~lorem & ~javascript & curly).alias("_curly"),
+            (~lorem & ~javascript & ~curly & ~policy).alias("_kept"),
+        )
+    )
+    lines = lines.join(rules, on="lid", how="left", maintain_order="left").with_columns(
+        pl.col("_lorem", "_curly", "_kept").fill_null(False)
     )
     # sentences of a kept line: from the document's tokens, or re-tokenized where citations were cut out
     kept = lines.filter("_kept")
@@ -259,7 +268,13 @@ def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.Data
             pl.col("n_sentences").sum().alias("c4_n_sentences"),
             pl.col("ln").filter("_lorem").min().alias("c4_lorem_ipsum_line"),
             pl.col("ln").filter("_curly").min().alias("c4_curly_bracket_line"),
-            _stripped(clean.filter("_kept").str.join("\n")).str.len_chars().alias("_kept_chars"),
+            # len("\n".join(kept).strip()): kept lines end in punctuation, but the first may start with
+            # the whitespace a removed citation left
+            (
+                clean.str.len_chars().filter("_kept").sum()
+                + (pl.col("_kept").sum() - 1).clip(0)
+                - (clean.str.len_chars() - clean.str.replace(f"^[{WS}]+", "").str.len_chars()).filter("_kept").first().fill_null(0)
+            ).alias("_kept_chars"),
         )
     )
     d = _per_doc(docs.height, per_doc, {"c4_n_lines": 0, "c4_n_lines_kept": 0, "c4_n_sentences": 0, "_kept_chars": 0})
