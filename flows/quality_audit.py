@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 from datetime import datetime, timezone
+from typing import Literal
 
 from prefect import flow
 
@@ -15,6 +16,7 @@ from flows.options import Device, Extractor, Runner
 from flows.quality_classify import quality_classify
 from flows.report import report
 from flows.rundir import RunDir, write_json
+from flows.sources.commoncrawl import DEFAULT_BASE_URL
 from flows.sources.demo import write_demo_crawl
 from flows.stage_metrics import measure
 from flows.tally_stocks import tally_stocks
@@ -41,7 +43,13 @@ def package_versions() -> dict[str, str]:
 def quality_audit(
     input: list[str] | None = None,
     out: str = DEFAULT_OUT,
+    crawl: list[str] | None = None,
+    format: Literal["warc", "wet", "wat"] = "warc",
+    files: int | None = None,
     file_fraction: float | None = None,
+    records_per_file: int | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    listing: str | None = None,
     extractor: Extractor = "resiliparse",
     text_field: str = "text",
     crawl_name: str | None = None,
@@ -67,9 +75,15 @@ def quality_audit(
     """Measure a crawl end to end: documents, dedup, quality tiers, token stocks, forecast and report.
 
     Args:
-        input: Files, directories or globs to read; without it, a synthetic demo crawl is generated.
+        input: Files, directories or globs to read; without it and --crawl, a synthetic demo crawl is generated.
         out: Run directory for every table, manifest.json and report.html.
-        file_fraction: Read a seeded uniform sample of this fraction of the input files.
+        crawl: Common Crawl snapshot(s) to sample, e.g. CC-MAIN-2025-33 (one stratum each).
+        format: Which files of a crawl to read: warc or wet (wat feeds crawl statistics only).
+        files: Files to draw per crawl (or from the local inputs), uniformly without replacement.
+        file_fraction: Fraction of the listing's (or local inputs') files to draw.
+        records_per_file: Keep a seeded simple random sample of this many records per file.
+        base_url: Where listings and files are read from (HTTPS mirror, s3://commoncrawl/, a local folder).
+        listing: A local listing file (.paths.gz or plain) instead of the one under --base-url.
         extractor: HTML to text extractor: resiliparse (fast) or trafilatura (precise).
         text_field: Name of the text field in JSONL/Parquet inputs.
         crawl_name: Crawl name to record for every document (default: from paths or warcinfo).
@@ -95,7 +109,7 @@ def quality_audit(
     run = RunDir(out)
     run.ensure()
     parameters = {k: v for k, v in locals().items() if k not in ("run",)}
-    demo = not input
+    demo = not input and not crawl
     if demo:
         input = [str(p) for p in write_demo_crawl(run.root / "demo-input", demo_records, demo_files, seed)]
     pool = {"workers": workers, "runner": runner, "dask_address": dask_address}
@@ -103,11 +117,13 @@ def quality_audit(
     manifest = {
         "peakdata_version": package_versions().get("peakdata"), "flow": "quality-audit",
         "started_at": datetime.now(timezone.utc).isoformat(), "parameters": parameters,
-        "versions": package_versions(), "inputs": input, "demo": demo, "stages": stages,
+        "versions": package_versions(), "inputs": (input or []) + (crawl or []), "demo": demo, "stages": stages,
     }
     with measure(stages, "crawl-sample") as stage:
-        sampled = crawl_sample(input=input, out=out, file_fraction=file_fraction, extractor=extractor,
-                               text_field=text_field, crawl_name=crawl_name, seed=seed, **pool)
+        sampled = crawl_sample(input=input, out=out, crawl=crawl, format=format, files=files,
+                               file_fraction=file_fraction, records_per_file=records_per_file, base_url=base_url,
+                               listing=listing, extractor=extractor, text_field=text_field, crawl_name=crawl_name,
+                               seed=seed, **pool)
         stage.update(documents=sampled["counts"]["documents"], bytes=sampled["counts"]["bytes_read"])
     manifest |= {"counts": sampled["counts"], "sampling": sampled["sampling"], "failures": sampled["failures"]}
     write_json(run.manifest, manifest)

@@ -174,7 +174,7 @@ def test_audit_latest_crawl_resolves_names_the_run_dir_and_points_latest(
     assert call["base_url"] == "https://data.commoncrawl.org/"  # not overridden when not given
     assert (runs / "latest").resolve() == (runs / "CC-MAIN-2025-33").resolve()
     with pytest.raises(TypeError, match="no_such_option"):
-        deployments.audit_latest_crawl.fn(crawl=["CC-MAIN-2024-51"], runs=str(runs), options={"no_such_option": 1})
+        deployments.audit_latest_crawl(crawl=["CC-MAIN-2024-51"], runs=str(runs), options={"no_such_option": 1})
 
 
 def test_failed_shards_fail_the_run_and_keep_latest(fake_audit, tmp_path, monkeypatch, prefect_harness):
@@ -185,7 +185,7 @@ def test_failed_shards_fail_the_run_and_keep_latest(fake_audit, tmp_path, monkey
     monkeypatch.setattr(sys.modules["flows.quality_audit"], "quality_audit", _Callable(failing))
     runs = tmp_path / "runs"
     with pytest.raises(deployments.ShardFailures, match="OSError: disk"):
-        deployments.audit_latest_crawl.fn(crawl=["CC-MAIN-2024-51"], runs=str(runs))
+        deployments.audit_latest_crawl(crawl=["CC-MAIN-2024-51"], runs=str(runs))
     assert not (runs / "latest").exists()
 
 
