@@ -1,11 +1,13 @@
 """MinHash dedup benchmark: signature throughput against datatrove, and peak memory of a whole `run_dedup`.
 
-    .venv/bin/python benchmarks/minhash.py                  # 1,000,000 synthetic documents
-    .venv/bin/python benchmarks/minhash.py --docs 200000 --datatrove-docs 300
+    .venv/bin/python benchmarks/minhash.py                        # memory run on 1,000,000 documents
+    .venv/bin/python benchmarks/minhash.py --docs 250000 1000000  # two sizes: also the per-document slope
+    .venv/bin/python benchmarks/minhash.py --docs                 # throughput only
 
-1. Signatures per second per core (polars limited to one thread) on the same real documents (WikiText-2
-   paragraphs, Gutenberg passages, CCNet web documents from ../shared/data) for peakdata and for datatrove's
-   `MinhashDedupSignature` (its per-document shingling and signature, i.e. the work of its `run`).
+1. Signatures per CPU second (polars limited to one thread: per core, and less sensitive than wall time to
+   other jobs on a shared machine) on the same real documents (WikiText-2 paragraphs, Gutenberg passages,
+   CCNet web documents from ../shared/data) for peakdata and for datatrove's `MinhashDedupSignature` (its
+   per-document shingling and signature, i.e. the work of its `run`).
 2. Peak RSS of `run_dedup` (exact + URL + near, default parameters) on N synthetic documents with planted exact,
    near and URL duplicates across three crawls, measured inside a fresh process.
 """
@@ -63,14 +65,14 @@ def real_documents(shared: Path) -> list[str]:
 
 
 def peakdata_rate(docs: list[str], params: DedupParams, repeats: int = 3) -> float:
-    """Best of `repeats` runs, documents per second, batches of `params.batch_size`."""
+    """Documents per CPU second (best of `repeats`), in batches of `params.batch_size`."""
     series = pl.Series(docs)
     best = float("inf")
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for lo in range(0, len(docs), params.batch_size):
             compute_signatures(series.slice(lo, params.batch_size), params)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return len(docs) / best
 
 
@@ -82,12 +84,12 @@ def datatrove_rate(docs: list[str]) -> float:
 
     step = MinhashDedupSignature(tempfile.mkdtemp(), config=MinhashConfig(hash_config=HashConfig(hash_fc="sha1")))
     step.get_signature(step.get_shingles(docs[0]))  # load spaCy outside the timing
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for text in docs:
         shingles = step.get_shingles(text)
         if shingles.size:
             step.get_signature(shingles)
-    return len(docs) / (time.perf_counter() - t0)
+    return len(docs) / (time.process_time() - t0)
 
 
 def write_synthetic_shards(folder: Path, n_docs: int, docs_per_shard: int, seed: int) -> list[Path]:

@@ -35,8 +35,11 @@ from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
 from filters.signals import compute_signals
 
-WARCS = ("warc_derived/trafilatura-eval-1033pages.warc.gz", "cc_warc/resiliparse-CC-MAIN-2020-34-head.warc.gz",
-         "cc_warc/whirlwind.warc.gz")
+WARCS = (
+    "warc_derived/trafilatura-eval-1033pages.warc.gz",
+    "cc_warc/resiliparse-CC-MAIN-2020-34-head.warc.gz",
+    "cc_warc/whirlwind.warc.gz",
+)
 
 
 def shared_data() -> Path:
@@ -82,8 +85,10 @@ def main() -> None:
     }
     n = len(sample)
     total = sum(theirs.values())
-    print(f"{n} documents ({mb:.1f} MB of text), CPU seconds of one process, polars on 1 thread; "
-          f"{date.today()}, {platform.machine()} {os.cpu_count()} cores\n")
+    print(
+        f"{n} documents ({mb:.1f} MB of text), CPU seconds of one process, polars on 1 thread; "
+        f"{date.today()}, {platform.machine()} {os.cpu_count()} cores\n"
+    )
     print("| pipeline | CPU s | docs/s per core | compute_signals speed-up |")
     print("|---|---:|---:|---:|")
     for name, seconds in theirs.items():

@@ -6,6 +6,7 @@ precise option. Both get the same decoded Unicode string, so they differ only in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from resiliparse.extract.html2text import extract_plain_text
@@ -19,6 +20,8 @@ _BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF-", b"PK\x03\x04", 
                  b"\x7fELF", b"7z\xbc\xaf")
 # Every byte except the C0 controls that never occur in text (tab, LF, CR, FF and ESC do).
 _NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13, 27))
+_HEAD = 4096  # bytes after leading white space that looks_binary inspects
+_LEADING_SPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.lstrip() removes
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,8 @@ def decode_html(payload: bytes, declared_charset: str | None) -> str:
 
 def looks_binary(payload: bytes) -> bool:
     """True when the bytes are not text whatever the Content-Type says (images, PDFs, archives)."""
-    head = payload.lstrip()[:4096]
+    start = _LEADING_SPACE.match(payload).end()  # = len(payload) - len(payload.lstrip()), without the copy
+    head = payload[start : start + _HEAD]
     if head.startswith(_BINARY_MAGIC):
         return True
     controls = len(head.translate(None, _NOT_CONTROL))

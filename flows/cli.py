@@ -58,7 +58,7 @@ def build_parser(name: str, fn: Callable) -> argparse.ArgumentParser:
         flag = "--" + param.name.replace("_", "-")
         required = param.default is inspect.Parameter.empty
         default = None if required else param.default
-        help_text = docs.get(param.name, "")
+        help_text = docs.get(param.name, "").replace("%", "%%")  # argparse formats help with %
         if kind is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
         elif typing.get_origin(kind) is list:

@@ -14,7 +14,7 @@ from typing import Literal
 from prefect import flow, task
 
 from flows.options import Extractor, Runner
-from flows.rundir import RunDir, load_finished, params_digest, shard_key
+from flows.rundir import RunDir, load_finished, params_digest, shard_key, sweep_stale_temps
 from flows.runners import run_tasks
 from flows.sources.commoncrawl import DEFAULT_BASE_URL, FileRead, draw_files, read_listing, sampling_manifest
 from flows.sources.local import expand_inputs
@@ -111,6 +111,8 @@ def crawl_sample(
         raise ValueError("give --input (local files) or --crawl (a Common Crawl snapshot)")
     run = RunDir(out)
     run.ensure("documents")
+    for table in ("documents", "wat"):
+        sweep_stale_temps(run.table(table))  # what killed workers of earlier runs left half-written
     population = expand_inputs(input or [])
     local_sources = draw_local_files(population, files, file_fraction, seed)
     designs, listing_errors = [], {}

@@ -323,7 +323,9 @@ class ShardFailures(RuntimeError):
     """Some shards failed: the run is reported failed (and runs/latest left alone) but finished shards stay."""
 
 
-@flow(name="audit-latest-crawl", log_prints=True)
+# One flow-level retry 15 minutes later: the re-run reuses every finished shard, so it only retries what failed
+# (a shard whose task retries ran out, an unreachable collinfo.json).
+@flow(name="audit-latest-crawl", log_prints=True, retries=1, retry_delay_seconds=900)
 def audit_latest_crawl(
     crawl: list[str] | None = None,
     runs: str = "runs",

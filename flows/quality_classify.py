@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
-from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
 from prefect import flow, task
 
 from filters.classifiers import load_scorer
+from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
 from filters.signals import compute_signals
 from flows.crawl_sample import DEFAULT_OUT
 from flows.options import Device, Runner
@@ -19,12 +20,12 @@ BATCH_ROWS = 2000
 
 
 @task(name="score-shard", retries=1)
-def score_shard(documents: str, quality: str, classifier: str | None, device: str, digest: str) -> dict:
+def score_shard(documents: str, quality: str, scorer_spec: dict, digest: str) -> dict:
     """Signals and quality_score of one documents shard (skipped when already finished)."""
     finished = load_finished(Path(quality), digest)
     if finished is not None:
         return finished | {"reused": True}
-    scorer = load_scorer(classifier, device=device)
+    scorer = load_scorer(**scorer_spec)
     writer = None
     rows = 0
     for batch in pl.read_parquet(documents, columns=["doc_id", "text"]).iter_slices(BATCH_ROWS):
@@ -47,11 +48,21 @@ def score_shard(documents: str, quality: str, classifier: str | None, device: st
     return result
 
 
+def _file_identity(path: Path | None) -> str | None:
+    """Size and modification time of a model file: a retrained model invalidates stored scores."""
+    if path is None:
+        return None
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 @flow(name="quality-classify", log_prints=True)
 def quality_classify(
     out: str = DEFAULT_OUT,
     classifier: str | None = None,
     device: Device = "auto",
+    backend: Literal["auto", "fasttext", "torch"] = "auto",
+    positive_label: str | None = None,
     high_threshold: float | None = None,
     low_threshold: float | None = None,
     high_percentile: float | None = None,
@@ -64,8 +75,11 @@ def quality_classify(
 
     Args:
         out: Run directory holding documents/; writes OUT/quality/ and OUT/tiers/.
-        classifier: A fastText .bin/.ftz quality model to score with (default: the built-in scorer).
+        classifier: Scorer: default, embedding (MiniLM + shipped head), embedding:HEAD.json, or a fastText
+            .bin/.ftz model such as DCLM's.
         device: Where classifiers run: auto (GPU when present), cpu or cuda.
+        backend: fastText backend: auto (PyTorch on a GPU, native on the CPU), fasttext or torch.
+        positive_label: The fastText label meaning good quality (auto-detected, e.g. __label__hq).
         high_threshold: quality_score at or above which a document is high quality.
         low_threshold: quality_score below which a document is low quality.
         high_percentile: Instead of high_threshold: the top (100 - P)% of documents are high quality.
@@ -79,11 +93,15 @@ def quality_classify(
     documents = run.shards("documents")
     if not documents:
         raise FileNotFoundError(f"no documents in {run.table('documents')}: run crawl-sample first")
+    spec = {"spec": classifier, "device": device, "backend": backend, "positive_label": positive_label}
+    # The scorer's name and the model file's identity decide whether stored scores may be reused.
+    model = Path(classifier) if classifier and Path(classifier).is_file() else None
+    identity = {"scorer": load_scorer(**spec).name, "model": _file_identity(model), "positive_label": positive_label,
+                "version": 1}
     calls = []
     for shard in documents:
-        digest = params_digest({"classifier": classifier, "version": 1})
         calls.append({"documents": str(shard), "quality": str(run.table("quality") / shard.name),
-                      "classifier": classifier, "device": device, "digest": digest})
+                      "scorer_spec": spec, "digest": params_digest(identity)})
     results = run_tasks(score_shard, calls, runner, workers, dask_address)
     failures = [{"shard": c["documents"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,11 +62,18 @@ def params_digest(params: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+_HOST = socket.gethostname().replace(".", "_")[:40] or "host"
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
+
+    The temporary name is hidden (leading dot), never matches `part-*.parquet`, and carries host and pid
+    so that `sweep_stale_temps` can remove what a killed process left behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -95,9 +103,14 @@ class ShardWriter:
     """Stream record batches into one Parquet shard; the shard appears only after `commit()`."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
         self._context = atomic_path(path)
         self._tmp = self._context.__enter__()
-        self._writer = pq.ParquetWriter(self._tmp, schema, compression=PARQUET_COMPRESSION)
+        try:
+            self._writer = pq.ParquetWriter(self._tmp, schema, compression=PARQUET_COMPRESSION)
+        except BaseException:
+            self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)
+            raise
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
@@ -105,8 +118,19 @@ class ShardWriter:
             self._writer.write_table(table)
             self.rows += table.num_rows
 
-    def commit(self) -> None:
-        self._writer.close()
+    def commit(self, marker: Any = None) -> None:
+        """Finish the file and rename it onto its name; with `marker`, write the finished marker first.
+
+        Marker first, shard second: a crash in between leaves a marker without its shard (which
+        `load_finished` ignores), never a visible shard without its marker.
+        """
+        try:
+            self._writer.close()
+            if marker is not None:
+                write_json(finished_marker(self.path), marker)
+        except BaseException:
+            self.abort()
+            raise
         self._context.__exit__(None, None, None)
 
     def abort(self) -> None:
@@ -114,6 +138,34 @@ class ShardWriter:
             self._writer.close()
         with contextlib.suppress(Exception):
             self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
+def sweep_stale_temps(folder: Path) -> list[Path]:
+    """Remove temporary files left in `folder` by processes of this host that no longer run.
+
+    A SIGKILLed worker cannot clean up its half-written shard; its hidden temporary file is harmless
+    (never read) but may be large. Files of live processes, and of other hosts sharing the folder, are
+    left alone.
+    """
+    removed = []
+    for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
+        parts = tmp.name.rsplit(".", 4)  # .NAME.HOST.PID.RANDOM.tmp
+        if len(parts) != 5 or parts[1] != _HOST or not parts[2].isdigit() or _alive(int(parts[2])):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def finished_marker(shard: Path) -> Path:

@@ -21,7 +21,8 @@ from filters.classifiers.training import train_fasttext_file
 
 HUMAN = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
 ZH = Path("curated") / "flagdata-ccnet-zh-middle-100docs.jsonl"
-EDGE = ["", " \t\x0b ", "__label__hq only a label", "x", "tabs\tand\rcarriage\x00nul", "naïve café — ünïcödé"]
+EDGE = ["", " \t\x0b ", "__label__hq only a label", "x", "tabs\tand\rcarriage\x00nul", "naïve café — ünïcödé",
+        "a literal </s> ends fastText's line: these words are never read", "non\u00a0breaking\u2003spaces"]
 
 
 def _require(*modules: str) -> None:
@@ -170,10 +171,32 @@ def test_embedding_classifier_scores_real_documents(minilm, docs):
     clf = EmbeddingClassifier(device="cpu", batch_size=4)
     assert clf.device == "cpu" and clf.name == "minilm:minilm_quality_head"
     texts, labels, _ = docs
-    pick = np.r_[np.flatnonzero(labels == 1)[:6], np.flatnonzero(labels == 0)[:6]]
-    scores = clf.score([texts[i] for i in pick])
+    # The first 10 good and 10 bad documents, cut to 1,200 characters (about the 256 word pieces MiniLM reads).
+    pick = np.r_[np.flatnonzero(labels == 1)[:10], np.flatnonzero(labels == 0)[:10]]
+    scores = clf.score([texts[i][:1200] for i in pick])
     assert ((scores > 0) & (scores < 1)).all()
-    assert roc_auc(labels[pick], scores) >= 0.75
+    assert roc_auc(labels[pick], scores) >= 0.78  # measured 0.81 (all 281 documents: 0.883)
     if cuda_available():
-        gpu = EmbeddingClassifier(device="cuda").score([texts[i] for i in pick])
+        gpu = EmbeddingClassifier(device="cuda").score([texts[i][:1200] for i in pick])
         np.testing.assert_allclose(gpu, scores, atol=0.02)
+
+
+def test_train_embedding_head_on_files(minilm, tmp_path: Path):
+    from filters.classifiers import load_scorer
+    from filters.classifiers.embedding import train_embedding_head
+
+    (tmp_path / "good.txt").write_text(
+        "The council approved the new budget after a long debate about schools and roads.\n\n"
+        "Researchers measured the river's flow over three decades and found a steady decline.\n\n"
+        "The museum's collection includes paintings from the fifteenth century and early maps.")
+    (tmp_path / "bad.txt").write_text("Click here!!! Buy now\nLOGIN | REGISTER | CART\nWIN A FREE PHONE txt 8007")
+    out = tmp_path / "head.json"
+    payload = train_embedding_head([tmp_path / "good.txt"], [tmp_path / "bad.txt"], out, device="cpu", l2=1.0)
+    assert payload["kind"] == "embedding-logistic" and len(payload["coef"]) == 384
+    assert payload["training"]["data"]["positive"][0]["documents"] == 3
+    assert payload["training"]["data"]["negative"][0]["documents"] == 3
+    scorer = load_scorer(str(out), device="cpu")
+    good, bad = scorer.score(["The committee published its annual report on water quality in the region.",
+                              "FREE RINGTONES!!! txt WIN to 80082 now"])
+    assert good > 0.5 > bad
+    load_scorer.cache_clear()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from ccbucket import Fault, build_bucket, serve_bucket
 
 from flows.rundir import RunDir
-from ccbucket import Fault, build_bucket, serve_bucket
 
 
 @pytest.fixture(scope="module")

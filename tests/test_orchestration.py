@@ -27,6 +27,7 @@ from flows.deployments import (
 from flows.registry import FLOWS
 
 REPO = Path(__file__).resolve().parents[1]
+AUDIT = deployments.audit_latest_crawl.with_options(retries=0)  # the 15-minute flow retry is for production
 INFRA = REPO / "infra"
 
 # The real shape of https://index.commoncrawl.org/collinfo.json (newest first there; not relied upon here).
@@ -165,8 +166,7 @@ def test_audit_latest_crawl_resolves_names_the_run_dir_and_points_latest(
     collinfo = tmp_path / "collinfo.json"
     collinfo.write_text(json.dumps(COLLINFO))
     runs = tmp_path / "runs"
-    result = deployments.audit_latest_crawl(crawl=["latest"], runs=str(runs), collinfo=str(collinfo),
-                                            options={"runner": "processes"})
+    result = AUDIT(crawl=["latest"], runs=str(runs), collinfo=str(collinfo), options={"runner": "processes"})
     assert result["crawls"] == ["CC-MAIN-2025-33"] and result["out"] == str(runs / "CC-MAIN-2025-33")
     (call,) = fake_audit
     assert call["crawl"] == ["CC-MAIN-2025-33"] and call["format"] == "wet" and call["files"] == 20
@@ -174,7 +174,7 @@ def test_audit_latest_crawl_resolves_names_the_run_dir_and_points_latest(
     assert call["base_url"] == "https://data.commoncrawl.org/"  # not overridden when not given
     assert (runs / "latest").resolve() == (runs / "CC-MAIN-2025-33").resolve()
     with pytest.raises(TypeError, match="no_such_option"):
-        deployments.audit_latest_crawl(crawl=["CC-MAIN-2024-51"], runs=str(runs), options={"no_such_option": 1})
+        AUDIT(crawl=["CC-MAIN-2024-51"], runs=str(runs), options={"no_such_option": 1})
 
 
 def test_failed_shards_fail_the_run_and_keep_latest(fake_audit, tmp_path, monkeypatch, prefect_harness):
@@ -185,8 +185,9 @@ def test_failed_shards_fail_the_run_and_keep_latest(fake_audit, tmp_path, monkey
     monkeypatch.setattr(sys.modules["flows.quality_audit"], "quality_audit", _Callable(failing))
     runs = tmp_path / "runs"
     with pytest.raises(deployments.ShardFailures, match="OSError: disk"):
-        deployments.audit_latest_crawl(crawl=["CC-MAIN-2024-51"], runs=str(runs))
+        AUDIT(crawl=["CC-MAIN-2024-51"], runs=str(runs))
     assert not (runs / "latest").exists()
+    assert deployments.audit_latest_crawl.retries == 1  # in production, one retry of what failed, 15 min later
 
 
 def test_deploy_without_a_server_is_a_usage_error(tmp_path):

@@ -49,7 +49,6 @@ WIKITEXT = Path("reference_text") / "wikitext-2-raw-test.raw"
 SMS = Path("low_quality") / "SMSSpamCollection.tsv"
 SMS_EVERY = 10
 L2 = 1.0
-EMBEDDING_L2 = 100.0
 _WIKI_HEADING = re.compile(r"^ = [^=].* = $")
 
 
@@ -150,16 +149,16 @@ def fit_default(corpus: dict[str, tuple[int, list[str]]], shared: Path) -> dict:
 
 def fit_embedding_head(corpus: dict[str, tuple[int, list[str]]], shared: Path) -> dict:
     """The MiniLM head as a JSON-able dict, with its agreement with people."""
-    from filters.classifiers.embedding import MiniLMEmbedder, fit_embedding_head, head_payload
+    from filters.classifiers.embedding import HEAD_L2, MiniLMEmbedder, fit_embedding_head, head_payload
 
     embedder = MiniLMEmbedder("cpu", dtype="float32")
     x = np.vstack([embedder.embed(texts) for _, texts in corpus.values()])
     y = np.concatenate([np.full(len(texts), label) for label, texts in corpus.values()])
-    model = fit_embedding_head(x, y, source_weights(corpus), EMBEDDING_L2)
+    model = fit_embedding_head(x, y, source_weights(corpus), HEAD_L2)
     texts, labels = load_human_labels(shared / "quality_labels" / "dclm-human-agreement_data.jsonl")
     human = agreement(model.predict_proba(embedder.embed(texts)), labels, length_ambiguous_mask(texts, labels))
     payload = head_payload(model, {
-        "command": "python -m filters.classifiers.build_default --embedding-head", "l2": EMBEDDING_L2,
+        "command": "python -m filters.classifiers.build_default --embedding-head", "l2": HEAD_L2,
         "weighting": "equal total weight per source",
         "sources": {name: {"label": label, "documents": len(t)} for name, (label, t) in corpus.items()}})
     return payload | {"human_agreement": human}

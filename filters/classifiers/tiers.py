@@ -6,8 +6,8 @@ A document is `high` when `quality_score >= high`, `low` when `quality_score < l
 `low_percentile=50` puts the bottom half in `low`.
 
 Default thresholds (for the default scorer, a probability): `high = 0.9`, `low = 0.5`, chosen on DCLM's 281
-human-labelled documents so that each end is about 95% pure there: 126 documents score >= 0.9 (95% of them
-good), 92 score < 0.5 (96% of them bad), 63 are medium. Other scorers are on other scales (a fastText
+human-labelled documents so that each end is about 95% pure there: 122 documents score >= 0.9 (96% of them
+good), 98 score < 0.5 (95% of them bad), 61 are medium. Other scorers are on other scales (a fastText
 probability, a user's model): pass thresholds or percentiles for them.
 """
 

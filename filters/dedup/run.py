@@ -7,6 +7,7 @@ per-document arrays, so texts and signatures are never all in memory at once.
 
 from __future__ import annotations
 
+import mmap
 import os
 import shutil
 import tempfile
@@ -32,7 +33,7 @@ _KIND_COLUMNS = (
     ("near", "near_cluster", "is_near_duplicate"),
     ("all", "dup_cluster", "is_duplicate"),
 )
-_VERIFY_EDGES = 1 << 16  # candidate pairs compared at a time (2 x 448 bytes each with 112 hashes)
+_VERIFY_EDGES = 1 << 13  # candidate pairs compared at a time: <= 2 pages each mapped, so <= 64 MB
 _INPUT_SCHEMA = {
     "doc_id": pl.String,
     "url": pl.String,
@@ -84,12 +85,22 @@ def _group_roots(keys: pl.Series, rank: np.ndarray) -> np.ndarray:
     return df.select(root).to_series().to_numpy()
 
 
-def _verified(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
-    """Mask of pairs whose signatures agree on at least `threshold` of their hashes (estimated Jaccard)."""
+def _verified(sig_path: Path, n_hashes: int, a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
+    """Mask of pairs whose signatures agree on at least `threshold` of their hashes (estimated Jaccard).
+
+    Signatures are read through a memory map in chunks of pairs sorted by their first row; the map is marked
+    random-access (no read-ahead) and its pages are released after every chunk, so the process holds at most
+    a chunk's pages (the rest stays in the kernel's page cache, which it may drop)."""
     keep = np.zeros(a.size, dtype=bool)
-    for lo in range(0, a.size, _VERIFY_EDGES):
-        sl = slice(lo, lo + _VERIFY_EDGES)
-        keep[sl] = (sigs[a[sl]] == sigs[b[sl]]).mean(axis=1) >= threshold
+    by_row = np.argsort(a, kind="stable")
+    with open(sig_path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        mm.madvise(mmap.MADV_RANDOM)
+        sigs = np.frombuffer(mm, dtype=np.uint32).reshape(-1, n_hashes)
+        for lo in range(0, a.size, _VERIFY_EDGES):
+            idx = by_row[lo : lo + _VERIFY_EDGES]
+            keep[idx] = (sigs[a[idx]] == sigs[b[idx]]).mean(axis=1) >= threshold
+            mm.madvise(mmap.MADV_DONTNEED)
+        del sigs
     return keep
 
 
@@ -205,12 +216,11 @@ def _near_roots(
     n = rank.size
     parent = np.arange(n, dtype=np.int64)
     candidates = verified = 0
-    sigs = np.memmap(sig_path, dtype=np.uint32, mode="r", shape=(n, p.num_hashes)) if n else None
     for partition in h.buckets.partitions():
         u, v = candidate_edges(partition, rank)
         candidates += u.size
-        if p.near_threshold is not None and u.size and sigs is not None:
-            keep = _verified(sigs, order[u], order[v], p.near_threshold)
+        if p.near_threshold is not None and u.size:
+            keep = _verified(sig_path, p.num_hashes, order[u], order[v], p.near_threshold)
             u, v = u[keep], v[keep]
         verified += u.size
         union_edges(parent, u, v)

@@ -16,7 +16,7 @@ from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
 from filters.signals.repetition import Ngrams, dup_ngram_chars, top_ngram_chars
-from filters.signals.tokenize import SEP, WS, tables, tokenize_chunks
+from filters.signals.tokenize import WS, tables, tokenize_lines
 
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
@@ -78,27 +78,6 @@ def split_lines(docs: pl.DataFrame) -> pl.DataFrame:
         .explode("line", keep_nulls=False)
         .with_columns(pl.int_range(pl.len()).over("doc").alias("ln"))
         .with_row_index("lid")
-    )
-
-
-def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    """spaCy-English tokens of every line: columns doc, lid, token, space (in text order).
-
-    spaCy also makes a token of every whitespace run other than a single " "; datatrove drops those from its
-    word lists, but its sentence splitter sees them, so they are kept here, flagged `space`."""
-    pieces = lines.select(
-        "doc", "lid", pl.col("line").str.extract_all(f"[^{WS}]+|[{WS}]{{2,}}|[{WS}--\\x{{20}}]").alias("token")
-    ).explode("token", keep_nulls=False)
-    space = pieces["token"].str.contains(f"^[{WS}]")
-    tokens = pl.Series("token", pieces["token"], dtype=pl.String)
-    words = tokenize_chunks(tokens.filter(~space))
-    tokens = tokens.clone().scatter(np.flatnonzero(~space.to_numpy()), words)
-    split = pl.when(pl.col("space")).then(pl.concat_list("token")).otherwise(pl.col("token").str.split(SEP))
-    return (
-        pieces.with_columns(tokens, space.alias("space"))
-        .with_columns(split)
-        .explode("token")
-        .filter(pl.col("token") != "")
     )
 
 
@@ -224,7 +203,9 @@ def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.Data
     words = pl.col("stripped").str.count_matches(f"[^{WS}]+")
     long_lines = lines.filter(pl.col("stripped").str.len_chars() > C4_MAX_WORD_LENGTH)
     long_word = long_lines.filter(
-        pl.col("stripped").str.extract_all(f"[^{WS}]+").list.eval(pl.element().str.len_chars() > C4_MAX_WORD_LENGTH)
+        pl.col("stripped")
+        .str.extract_all(f"[^{WS}]+")
+        .list.eval(pl.element().str.len_chars() > C4_MAX_WORD_LENGTH)
         .list.any()
     )["lid"]
     clean = pl.col("clean")
@@ -271,9 +252,12 @@ def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.Data
             # len("\n".join(kept).strip()): kept lines end in punctuation, but the first may start with
             # the whitespace a removed citation left
             (
-                clean.str.len_chars().filter("_kept").sum()
-                + (pl.col("_kept").sum() - 1).clip(0)
-                - (clean.str.len_chars() - clean.str.replace(f"^[{WS}]+", "").str.len_chars()).filter("_kept").first().fill_null(0)
+                clean.str.len_chars().cast(pl.Int64).filter("_kept").sum()
+                + (pl.col("_kept").sum().cast(pl.Int64) - 1).clip(0)
+                - (clean.str.len_chars() - clean.str.replace(f"^[{WS}]+", "").str.len_chars())
+                .filter("_kept")
+                .first()
+                .fill_null(0)
             ).alias("_kept_chars"),
         )
     )
@@ -325,7 +309,7 @@ def heuristic_signals(texts: pl.Series) -> pl.DataFrame:
     """All heuristic signal columns for a batch, one row per text (nulls read as empty text)."""
     docs = pl.DataFrame({"text": texts.cast(pl.String).fill_null("")}).with_row_index("doc")
     lines = split_lines(docs)
-    tokens = tokenize_lines(lines)
+    tokens = tokenize_lines(lines.select("doc", "lid", "line"))
     words = tokens.filter(~pl.col("space"))
     gq = gopher_quality(docs, lines, words)
     return pl.concat(

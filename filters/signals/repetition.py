@@ -36,9 +36,7 @@ def _member(key: np.ndarray, pool: np.ndarray) -> np.ndarray:
 class Ngrams:
     """Repeated word n-grams of a batch whose tokens are contiguous per document, documents in order."""
 
-    def __init__(
-        self, doc: np.ndarray, token_hash: np.ndarray, token_len: np.ndarray, n_docs: int, max_n: int
-    ) -> None:
+    def __init__(self, doc: np.ndarray, token_hash: np.ndarray, token_len: np.ndarray, n_docs: int, max_n: int) -> None:
         self.doc = doc.astype(np.int64)
         self.n_docs = n_docs
         self.counts = np.bincount(self.doc, minlength=n_docs)

@@ -60,17 +60,31 @@ def _gopher_quality(t: Mapping[str, Any]) -> list[Check]:
         (t["max_doc_words"], words > t["max_doc_words"], "gopher_long_doc"),
         (t["min_avg_word_length"], avg < t["min_avg_word_length"], "gopher_below_avg_threshold"),
         (t["max_avg_word_length"], avg > t["max_avg_word_length"], "gopher_above_avg_threshold"),
-        (t["max_symbol_word_ratio"], c("gopher_quality_hash_ratio") > t["max_symbol_word_ratio"],
-         "gopher_too_many_hashes"),
-        (t["max_symbol_word_ratio"], c("gopher_quality_ellipsis_ratio") > t["max_symbol_word_ratio"],
-         "gopher_too_many_ellipsis"),
-        (t["max_bullet_lines_ratio"], c("gopher_quality_bullet_lines_ratio") > t["max_bullet_lines_ratio"],
-         "gopher_too_many_bullets"),
-        (t["max_ellipsis_lines_ratio"],
-         c("gopher_quality_end_ellipsis_lines_ratio") > t["max_ellipsis_lines_ratio"],
-         "gopher_too_many_end_ellipsis"),
-        (t["max_non_alpha_words_ratio"], c("gopher_quality_alpha_words_ratio") < t["max_non_alpha_words_ratio"],
-         "gopher_below_alpha_threshold"),
+        (
+            t["max_symbol_word_ratio"],
+            c("gopher_quality_hash_ratio") > t["max_symbol_word_ratio"],
+            "gopher_too_many_hashes",
+        ),
+        (
+            t["max_symbol_word_ratio"],
+            c("gopher_quality_ellipsis_ratio") > t["max_symbol_word_ratio"],
+            "gopher_too_many_ellipsis",
+        ),
+        (
+            t["max_bullet_lines_ratio"],
+            c("gopher_quality_bullet_lines_ratio") > t["max_bullet_lines_ratio"],
+            "gopher_too_many_bullets",
+        ),
+        (
+            t["max_ellipsis_lines_ratio"],
+            c("gopher_quality_end_ellipsis_lines_ratio") > t["max_ellipsis_lines_ratio"],
+            "gopher_too_many_end_ellipsis",
+        ),
+        (
+            t["max_non_alpha_words_ratio"],
+            c("gopher_quality_alpha_words_ratio") < t["max_non_alpha_words_ratio"],
+            "gopher_below_alpha_threshold",
+        ),
         (t["min_stop_words"], c("gopher_quality_n_stop_words") < t["min_stop_words"], "gopher_enough_stop_words"),
     ]
     return [(cond, reason) for param, cond, reason in checks if param]
@@ -120,8 +134,7 @@ def _fineweb(t: Mapping[str, Any]) -> list[Check]:
     ]
 
 
-_CHECKS = {"gopher_quality": _gopher_quality, "gopher_repetition": _gopher_repetition, "c4": _c4,
-           "fineweb": _fineweb}
+_CHECKS = {"gopher_quality": _gopher_quality, "gopher_repetition": _gopher_repetition, "c4": _c4, "fineweb": _fineweb}
 
 
 def decide(signals: pl.DataFrame, thresholds: Mapping[str, Mapping[str, Any]] | None = None) -> pl.DataFrame:

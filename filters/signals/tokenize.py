@@ -25,7 +25,7 @@ import polars as pl
 TABLES_PATH = Path(__file__).with_name("spacy_en_tables.json")
 WS = r"\s\x{1c}-\x{1f}"  # Python's str.isspace(): Unicode White_Space plus the four separators \x1c-\x1f
 SEP = " "  # joins tokens inside a chunk; chunks never contain whitespace, so it cannot clash
-EXACT_ROUNDS = 4  # exact affix-stripping rounds; the rare chunks with longer affix runs are split in bulk
+EXACT_ROUNDS = 8  # exact affix-stripping rounds; the rare chunks with longer affix runs are split in bulk
 
 
 @cache
@@ -63,7 +63,7 @@ def patterns() -> dict[str, object]:
     hyphens = _alt(t["list_hyphens"])
     # lang/en/punctuation.py TOKENIZER_INFIXES; context characters are captured and put back.
     infixes = [
-        (f"([0-9])([+\\-\\*^])([0-9-])", "${1} ${2} ${3}"),
+        ("([0-9])([+\\-\\*^])([0-9-])", "${1} ${2} ${3}"),
         (f"([{al}{q}])(\\.)([{au}{q}])", "${1} ${2} ${3}"),
         (f"([{a}])(,)([{a}])", "${1} ${2} ${3}"),
         (f"([{a}0-9])({hyphens})([{a}])", "${1} ${2} ${3}"),
@@ -80,7 +80,7 @@ def patterns() -> dict[str, object]:
     specials = {k: v for k, v in t["exceptions"].items() if k.strip() == k and k}
     return {
         "prefix": f"^({_alt(prefix)})",
-        "prefix_alt": _alt(prefix),
+        "prefix_bulk_alt": _alt([*prefix, r"\+"]),
         "suffix_bulk_alt": _alt([r"\.\.+", "……", "'s", "'S", "’s", "’S", *single, f"[{icons}]"]),
         "suffixes": suffixes,
         "infix_free": f"(\\.\\.+|…|[{icons}])",
@@ -90,7 +90,10 @@ def patterns() -> dict[str, object]:
         "plain": r"^[\p{L}\p{N}]+$",
         "unit_tail": f"[0-9](?:{_alt([re.escape(u) for u in t['list_units']])})$",
         "special_keys": pl.Series(list(specials), dtype=pl.String),
-        "matcher_windows": [SEP + SEP.join(v) + SEP for v in t["special_matcher"].values()],
+        "matcher_first": pl.Series(sorted({v[0] for v in t["special_matcher"].values()}), dtype=pl.String),
+        "matcher_two": pl.Series(sorted({SEP.join(v[:2]) for v in t["special_matcher"].values()}), dtype=pl.String),
+        "matcher_patterns": pl.Series([SEP.join(v) for v in t["special_matcher"].values()], dtype=pl.String),
+        "matcher_pieces": pl.Series([SEP.join(t["exceptions"][k]) for k in t["special_matcher"]], dtype=pl.String),
         "matcher_by_len": {
             k: pl.Series([SEP.join(v) for v in t["special_matcher"].values() if len(v) == k], dtype=pl.String)
             for k in sorted({len(v) for v in t["special_matcher"].values()})
@@ -131,9 +134,7 @@ def _split_affixes(chunks: pl.DataFrame) -> pl.DataFrame:
             ((lp > 0) & (ls > lp) & s.str.slice(lp).is_in(keys)).alias("pre_special"),
         )
         act = act.with_columns(
-            (~pl.col("pre_special") & (lx > 0) & (ls > lx) & s.str.slice(0, ls - lx).is_in(keys)).alias(
-                "suf_special"
-            ),
+            (~pl.col("pre_special") & (lx > 0) & (ls > lx) & s.str.slice(0, ls - lx).is_in(keys)).alias("suf_special"),
             (pl.col("special") | (s == "") | ((lp == 0) & (lx == 0))).alias("stop"),
         )
         act = act.with_columns(
@@ -163,11 +164,11 @@ def _bulk_affixes(act: pl.DataFrame) -> pl.DataFrame:
     """Split whole affix runs at once (no special-case checks inside a run, no context-dependent "." suffix):
     keeps the round count, and so the per-round overhead, bounded for chunks like "((((((" or "!!!!!!!!"."""
     p = patterns()
-    runs = pl.col("s").str.extract_groups(f"^((?:{p['prefix_alt']})*)(.*?)((?:{p['suffix_bulk_alt']})*)$")
+    runs = pl.col("s").str.extract_groups(f"^((?:{p['prefix_bulk_alt']})*)(.*?)((?:{p['suffix_bulk_alt']})*)$")
     act = act.with_columns(runs.alias("g")).unnest("g")
     return act.select(
         "cid",
-        (pl.col("pre") + pl.col("1").str.extract_all(p["prefix_alt"]).list.join(SEP) + SEP).alias("pre"),
+        (pl.col("pre") + pl.col("1").str.extract_all(p["prefix_bulk_alt"]).list.join(SEP) + SEP).alias("pre"),
         pl.col("2").alias("core"),
         (SEP + pl.col("3").str.extract_all(p["suffix_bulk_alt"]).list.join(SEP) + pl.col("suf")).alias("suf"),
         pl.lit(False).alias("special"),
@@ -194,57 +195,64 @@ def _attach(parts: pl.DataFrame) -> pl.DataFrame:
     split = parts.filter("infix")
     split = split.with_columns(_infix_split(split["core"]).alias("core"))
     parts = pl.concat([parts.filter(~pl.col("infix")), split])
-    body = pl.when(pl.col("special")).then(core.replace_strict(p["special_keys"], p["special_pieces"], default=None)).otherwise(core)
+    body = (
+        pl.when(pl.col("special"))
+        .then(core.replace_strict(p["special_keys"], p["special_pieces"], default=None))
+        .otherwise(core)
+    )
     return parts.select("cid", (pl.col("pre") + body + pl.col("suf")).alias("tokens"))
 
 
-def _merge_specials(df: pl.DataFrame) -> pl.DataFrame:
-    """spaCy's `_apply_special_cases`: special cases whose pieces the affix rules split (e.g. "z.B." -> "z" "."
-    "B." re-merged to "z." "B.", or "):") become one token again; longest match first, then leftmost."""
+def _windows(token: pl.Series, starts: np.ndarray, k: int) -> pl.Series:
+    """The k tokens from each start, joined by SEP."""
+    cols = pl.DataFrame({str(j): token.gather(starts + j) for j in range(k)})
+    return cols.select(pl.concat_str(pl.all(), separator=SEP)).to_series()
+
+
+# SEP-joined tokens of a chunk -> list of tokens; a whitespace token stays whole
+_split_words = pl.when(pl.col("space")).then(pl.concat_list("token")).otherwise(pl.col("token").str.split(SEP))
+
+
+def _merge_specials(tokens: pl.DataFrame) -> pl.DataFrame:
+    """spaCy's `_apply_special_cases` over a token sequence (columns lid, cid, token; whitespace tokens have
+    cid -1): every run of tokens spelling a special case's affix-split pattern is a match, whether or not
+    whitespace separates its tokens; matches overlapping a longer (or as long and further left) one are
+    dropped; the rest, where no whitespace intervenes, become the special case's pieces again (e.g. "z.B." ->
+    "z" "." "B." -> "z." "B.", or "):")."""
     p = patterns()
-    padded = SEP + pl.col("tokens").str.replace_all(" +", SEP) + SEP
-    cand = df.filter(padded.str.contains_any(p["matcher_windows"]))
-    if cand.height == 0:
-        return df
-    toks = (
-        cand.select("cid", pl.col("tokens").str.split(SEP))
-        .explode("tokens")
-        .filter(pl.col("tokens") != "")
-        .with_columns(pl.int_range(pl.len()).over("cid").alias("i"))
-    )
+    token, lid = tokens["token"], tokens["lid"].to_numpy()
+    first = np.flatnonzero(token.is_in(p["matcher_first"].implode()).to_numpy())
     found = []
     for k, patterns_k in p["matcher_by_len"].items():
-        window = pl.concat_str([pl.col("tokens").shift(-j).over("cid") for j in range(k)], separator=SEP)
-        hit = toks.with_columns(window.alias("w")).filter(pl.col("w").is_in(patterns_k.implode()))
-        found.append(hit.select("cid", "i", pl.lit(k).alias("k"), pl.col("w").str.replace_all(SEP, "").alias("key")))
-    hits = pl.concat(found).sort(["cid", "k", "i"], descending=[False, True, False])
-    # drop any match overlapping one of higher priority (longer, or as long and further left)
-    hits = hits.with_row_index("rank")
-    clash = hits.join(hits, on="cid", suffix="_o").filter(
+        s = first[first + k <= len(lid)]
+        s = s[lid[s + k - 1] == lid[s]]
+        window = _windows(token, s, 2)
+        s = s[window.is_in(p["matcher_two"].implode()).to_numpy()]  # cheap pre-check on the first two tokens
+        window = _windows(token, s, k)
+        hit = window.is_in(patterns_k.implode()).to_numpy()
+        found.append(
+            pl.DataFrame({"lid": lid[s[hit]], "i": s[hit], "k": np.full(hit.sum(), k), "w": window.filter(hit)})
+        )
+    hits = pl.concat(found)
+    if hits.height == 0:
+        return tokens
+    hits = hits.sort(["k", "i"], descending=[True, False]).with_row_index("rank")
+    clash = hits.join(hits, on="lid", suffix="_o").filter(
         (pl.col("rank_o") < pl.col("rank"))
         & (pl.col("i_o") < pl.col("i") + pl.col("k"))
         & (pl.col("i") < pl.col("i_o") + pl.col("k_o"))
     )
-    hits = hits.join(clash.select("cid", "rank").unique(), on=["cid", "rank"], how="anti")
-    covered = hits.select("cid", pl.int_ranges("i", pl.col("i") + pl.col("k")).alias("i"), "key").explode("i")
-    merged = (
-        toks.join(covered, on=["cid", "i"], how="left")
-        .join(hits.select("cid", "i", pl.lit(True).alias("start")), on=["cid", "i"], how="left")
-        .filter(pl.col("key").is_null() | pl.col("start").is_not_null())
-        .with_columns(
-            pl.when(pl.col("key").is_null())
-            .then(pl.col("tokens"))
-            .otherwise(pl.col("key").replace_strict(p["special_keys"], p["special_pieces"], default=None))
-        )
-        .sort("cid", "i")
-        .group_by("cid")
-        .agg(pl.col("tokens").str.join(SEP).alias("merged"))
-    )
-    return (
-        df.join(merged, on="cid", how="left")
-        .with_columns(pl.coalesce("merged", "tokens").alias("tokens"))
-        .drop("merged")
-    )
+    hits = hits.join(clash.select("rank").unique(), on="rank", how="anti")
+    cid = tokens["cid"].to_numpy()
+    i, k = hits["i"].to_numpy(), hits["k"].to_numpy()
+    hits = hits.filter(pl.Series((cid[i] == cid[i + k - 1]) & (cid[i] >= 0)))  # no whitespace inside
+    i, k = hits["i"].to_numpy(), hits["k"].to_numpy()
+    drop = np.zeros(len(token), dtype=bool)
+    for j in range(1, int(k.max(initial=1))):
+        drop[(i + j)[j < k]] = True
+    pieces = hits["w"].replace_strict(p["matcher_patterns"], p["matcher_pieces"])
+    merged = tokens.with_columns(token.clone().scatter(i, pieces)).filter(pl.Series(~drop))
+    return merged.with_columns(_split_words).explode("token")
 
 
 def _is_plain(c: pl.Expr) -> pl.Expr:
@@ -254,12 +262,33 @@ def _is_plain(c: pl.Expr) -> pl.Expr:
 
 
 def tokenize_chunks(chunks: pl.Series) -> pl.Series:
-    """Tokens of each whitespace-free chunk, joined by single spaces (extra spaces may appear; split and drop
-    empties). Plain alphanumeric chunks, the vast majority, skip the affix machinery."""
+    """Tokens of each whitespace-free chunk by the affix and infix rules, joined by spaces (extra spaces may
+    appear: split and drop empties). Plain alphanumeric chunks, the vast majority, skip the affix machinery."""
     plain = chunks.to_frame("chunk").select(_is_plain(pl.col("chunk"))).to_series()
     hard = chunks.filter(~plain)
     # web text repeats its punctuated chunks ("the,", "(see"): tokenize each distinct one once
     distinct = hard.unique().to_frame("chunk").with_row_index("cid")
-    done = _merge_specials(distinct.join(_attach(_split_affixes(distinct)), on="cid"))
+    done = distinct.join(_attach(_split_affixes(distinct)), on="cid")
     tokens = hard.to_frame("chunk").join(done.select("chunk", "tokens"), on="chunk", how="left", maintain_order="left")
     return chunks.clone().scatter(np.flatnonzero(~plain.to_numpy()), tokens["tokens"])
+
+
+def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """spaCy-English tokens of every line (columns lid, line; lines of one text in order): columns of `lines`
+    but line, plus token and space, one row per token in text order.
+
+    spaCy also makes a token of every whitespace run other than a single " "; datatrove drops those from its
+    word lists, but its sentence splitter sees them, so they are kept here, flagged `space`."""
+    keys = [c for c in lines.columns if c != "line"]
+    pieces = lines.select(
+        *keys, pl.col("line").str.extract_all(f"[^{WS}]+|[{WS}]{{2,}}|[{WS}--\\x{{20}}]").alias("token")
+    ).explode("token", keep_nulls=False)
+    space = pieces["token"].str.contains(f"^[{WS}]")
+    words = np.flatnonzero(~space.to_numpy())
+    pieces = pieces.with_columns(
+        pieces["token"].clone().scatter(words, tokenize_chunks(pieces["token"].gather(words))),
+        space.alias("space"),
+        pl.when(space).then(-1).otherwise(pl.int_range(pl.len())).alias("cid"),
+    )
+    tokens = pieces.with_columns(_split_words).explode("token").filter(pl.col("token") != "")
+    return _merge_specials(tokens).drop("cid")

@@ -1,28 +1,29 @@
-"""Member-by-member gzip decompression that survives corrupt and truncated members.
+"""Streaming, member-by-member gzip decompression that survives corrupt and truncated members.
 
 Common Crawl writes one gzip member per WARC record. Decompressing member by member lets a reader
 count a broken member as one error and carry on at the next member, instead of losing the rest of the
-file the way a single-stream decompressor does.
+file the way a single-stream decompressor does. Output comes in bounded chunks, so a member of any
+size (a whole file gzipped as one member, a 100 MB record, a gzip bomb) streams in constant memory.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
-_CHUNK = 1 << 20
+IN_CHUNK = 256 << 10  # compressed bytes read per call (small: each member end copies the rest)
+OUT_CHUNK = 1 << 20  # decompressed bytes produced per call at most
+_PADDING = b"\x00\r\n\t "  # bytes some writers leave after the last member; not a lost record
 
 
 @dataclass(frozen=True)
-class Member:
-    """One decompressed gzip member, or the error that ended it (`data` then holds what was recovered)."""
+class Gap:
+    """Why the decompressed stream stopped early, and where the broken member's output began."""
 
-    data: bytes
-    error: str | None = None  # "corrupt_gzip" | "truncated_gzip"
-    complete: bool = True  # False when the member was cut short: its data may end mid-record
+    reason: str  # "corrupt_gzip" (bad data, bad header, garbage between members) | "truncated_gzip"
+    member_start: int  # decompressed offset at which the broken member's output began
 
 
 def is_gzip(head: bytes) -> bool:
@@ -30,70 +31,99 @@ def is_gzip(head: bytes) -> bool:
     return head[:2] == GZIP_MAGIC[:2]
 
 
-def iter_members(stream: BinaryIO, max_member_bytes: int) -> Iterator[Member]:
-    """Yield members; a member larger than `max_member_bytes` is yielded in pieces with complete=False.
+class GzipMembers:
+    """Decompressed bytes of a (multi-member) gzip stream, produced chunk by chunk.
 
-    Pieces of one large member are yielded in order, the last with complete=True, so a caller can
-    stream a whole-file single-member gzip without holding it in memory.
+    `read_chunk()` returns the next piece of output (at most OUT_CHUNK bytes), or b"" at the end of the
+    stream or at a broken member; in the latter case `gap` says why, everything the member yielded
+    before breaking has already been returned, and `resume()` carries on at the next member header.
+    Only the bytes of the underlying stream are trusted to raise: data errors never do.
     """
-    pending = b""
-    while True:
-        if not pending:
-            pending = stream.read(_CHUNK)
-            if not pending:
-                return
-        start = pending.find(GZIP_MAGIC)
-        if start < 0:
-            # Garbage between members: keep the last two bytes in case a header straddles chunks.
-            more = stream.read(_CHUNK)
-            if not more:
-                yield Member(b"", error="corrupt_gzip", complete=True)
-                return
-            pending = pending[-2:] + more
-            continue
-        if start > 0:
-            yield Member(b"", error="corrupt_gzip", complete=True)
-            pending = pending[start:]
-        pending, members = _decompress_one(stream, pending, max_member_bytes)
-        yield from members
 
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._in = b""  # compressed bytes read but not yet decompressed
+        self._eof = False  # the raw stream is exhausted
+        self._d: zlib._Decompress | None = None  # decompressor of the member in progress
+        self._resync = False  # after a broken member: skip silently to the next header
+        self._member_start = 0
+        self.offset = 0  # decompressed bytes produced so far
+        self.members = 0  # members started
+        self.gap: Gap | None = None
 
-def _decompress_one(stream: BinaryIO, pending: bytes, max_member_bytes: int) -> tuple[bytes, list[Member]]:
-    """Decompress the member at the start of `pending`; return the unread bytes and the member pieces."""
-    decomp = zlib.decompressobj(wbits=31)
-    out: list[bytes] = []
-    size = 0
-    pieces: list[Member] = []
-    buf = pending
-    while True:
-        try:
-            chunk = decomp.decompress(buf)
-        except zlib.error:
-            pieces.append(Member(b"".join(out), error="corrupt_gzip", complete=False))
-            # Resume at the next member header after the one that failed.
-            return _skip_to_next_member(stream, buf[1:]), pieces
-        if chunk:
-            out.append(chunk)
-            size += len(chunk)
-            if size > max_member_bytes:
-                pieces.append(Member(b"".join(out), complete=False))
-                out, size = [], 0
-        if decomp.eof:
-            pieces.append(Member(b"".join(out)))
-            return decomp.unused_data, pieces
-        buf = stream.read(_CHUNK)
-        if not buf:
-            pieces.append(Member(b"".join(out), error="truncated_gzip", complete=False))
-            return b"", pieces
+    def resume(self) -> None:
+        """Continue after a gap, at the next member header (if any)."""
+        self.gap = None
 
-
-def _skip_to_next_member(stream: BinaryIO, rest: bytes) -> bytes:
-    """Scan forward for the next gzip header; return the bytes from it (empty at end of stream)."""
-    while True:
-        pos = rest.find(GZIP_MAGIC)
-        if pos >= 0:
-            return rest[pos:]
-        more = stream.read(_CHUNK)
-        if not more:
+    def read_chunk(self) -> bytes:
+        if self.gap is not None:
             return b""
-        rest = rest[-2:] + more
+        while True:
+            if self._d is None and not self._start_member():
+                return b""
+            assert self._d is not None
+            pending = len(self._in)
+            try:
+                out = self._d.decompress(self._in, OUT_CHUNK)
+            except zlib.error:
+                self._fail("corrupt_gzip")
+                self._in = self._in[1:]  # look for the next header after the start of the failed input
+                return b""
+            if self._d.eof:
+                self._in = self._d.unused_data
+                self._d = None
+            else:
+                self._in = self._d.unconsumed_tail
+            if out:
+                self.offset += len(out)
+                return out
+            if self._d is None or len(self._in) < pending:
+                continue
+            if not self._read_more():  # the stream ended inside a member
+                self._fail("truncated_gzip")
+                return b""
+
+    def _read_more(self) -> bool:
+        if self._eof:
+            return False
+        more = self._raw.read(IN_CHUNK)
+        if not more:
+            self._eof = True
+            return False
+        self._in += more
+        return True
+
+    def _start_member(self) -> bool:
+        """Position at the next member header and start decompressing it; False at the end or a gap."""
+        while len(self._in) < len(GZIP_MAGIC) and self._read_more():
+            pass
+        garbage = False
+        while not self._in.startswith(GZIP_MAGIC):
+            pos = self._in.find(GZIP_MAGIC)
+            skipped = self._in[:pos] if pos >= 0 else self._in[:-2]
+            garbage = garbage or bool(skipped.strip(_PADDING))
+            if pos >= 0:
+                self._in = self._in[pos:]
+                break
+            self._in = self._in[-2:] if len(self._in) > 2 else self._in
+            if not self._read_more():
+                garbage = garbage or bool(self._in.strip(_PADDING))
+                self._in = b""
+                if garbage and not self._resync:
+                    self._fail("corrupt_gzip")
+                self._resync = False
+                return False
+        if garbage and not self._resync:
+            self._fail("corrupt_gzip")  # bytes between members: a member whose header was destroyed
+            return False
+        self._resync = False
+        self._d = zlib.decompressobj(wbits=31)
+        self._member_start = self.offset
+        self.members += 1
+        return True
+
+    def _fail(self, reason: str) -> None:
+        start = self._member_start if self._d is not None else self.offset
+        self.gap = Gap(reason, start)
+        self._d = None
+        self._resync = True

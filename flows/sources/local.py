@@ -26,7 +26,9 @@ def _is_input_file(path: Path) -> bool:
 def expand_inputs(inputs: list[str]) -> list[str]:
     """Files named directly are kept whatever their name; directories and globs yield known input types.
 
-    Returns sorted, de-duplicated paths, so a run's shard order does not depend on argument order.
+    Entries that are not directories are kept even when they cannot be read (a dangling symlink, a FIFO):
+    the read counts them as file errors instead of leaving them out unseen. Returns sorted, de-duplicated
+    paths, so a run's shard order does not depend on argument order.
     """
     found: set[str] = set()
     for item in inputs:
@@ -35,12 +37,12 @@ def expand_inputs(inputs: list[str]) -> list[str]:
             continue
         path = Path(item.removeprefix("file://")).expanduser()
         if path.is_dir():
-            found.update(str(p) for p in path.rglob("*") if p.is_file() and _is_input_file(p))
+            found.update(str(p) for p in path.rglob("*") if _is_input_file(p) and not p.is_dir())
         elif path.exists() or os.path.lexists(path):
             found.add(str(path))
         else:
             matches = [Path(m) for m in glob.glob(str(path), recursive=True)]
-            files = [str(m) for m in matches if m.is_file()]
+            files = [str(m) for m in matches if not m.is_dir()]
             if not files:
                 raise InputError(f"--input {item!r} matches no file")
             found.update(files)

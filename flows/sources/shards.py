@@ -6,6 +6,11 @@ marker JSON, holding the accounting, is written last: a shard without a marker d
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+import stat
+import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -16,10 +21,17 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from filters.documents import DOCUMENT_SCHEMA, AdmissionConfig, Outcome, build_documents
-from flows.rundir import ShardWriter, finished_marker, write_json
-from flows.sources.commoncrawl import RecordSampler, open_resumable
+from flows.rundir import ShardWriter
+from flows.sources.commoncrawl import RecordSampler, RemoteReadError, open_resumable
 from flows.sources.local import is_remote
-from flows.sources.records import Prepend, SourceInfo, crawl_from_path, detect_format, iter_records
+from flows.sources.records import (
+    Prepend,
+    SourceInfo,
+    SourceReadError,
+    crawl_from_path,
+    detect_format,
+    iter_records,
+)
 from flows.sources.wat import WAT_SCHEMA, iter_wat
 
 
@@ -54,45 +66,100 @@ class ShardAccounting:
     seconds: float = 0.0
 
 
+HEAD_BYTES = 64 << 10  # first bytes read to tell the format from the content
+PERMANENT_REMOTE = frozenset({"not_found", "forbidden", "redirect"})
+PERMANENT_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.ELOOP,
+                              errno.ENAMETOOLONG, errno.ENXIO})
+
+
+class NotARegularFile(OSError):
+    """A path that is a FIFO, socket or device: opening it could block forever or never end."""
+
+    reason = "not_a_regular_file"
+
+
 class _CountingStream:
-    """Counts compressed bytes read, for MB/s figures."""
+    """Counts compressed bytes read, for MB/s figures; a failed read becomes a `SourceReadError`."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
+        try:
+            data = self._stream.read(size)
+        except OSError as exc:  # never to be mistaken for corrupt data by a reader
+            raise SourceReadError(f"reading failed after {self.count} bytes: {exc}") from exc
         self.count += len(data)
         return data
 
 
 def open_source(source: str) -> BinaryIO:
-    """Open a local path, or a remote URL through fsspec with retries and resume."""
+    """Open a local regular file, or a remote URL through fsspec with retries and resume.
+
+    A local path is opened without blocking and checked to be a regular file before anything is read,
+    so a FIFO or device named like a crawl file is refused instead of hanging the run.
+    """
     if is_remote(source):
         return open_resumable(source)
-    return open(source.removeprefix("file://"), "rb")  # noqa: SIM115 - closed by read_into_shard
+    path = source.removeprefix("file://")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(errno.EINVAL, "not a regular file", path)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _is_permanent(exc: OSError) -> bool:
+    """Missing, forbidden and not-a-file inputs are facts about the input; network trouble is not, so it
+    fails the shard (retried, reported, redone by a re-run) instead of being recorded as finished."""
+    if isinstance(exc, RemoteReadError):
+        return exc.reason in PERMANENT_REMOTE or (exc.reason.startswith("http_4") and not exc.retryable)
+    return isinstance(exc, NotARegularFile) or exc.errno in PERMANENT_ERRNOS
 
 
 def read_into_shard(source: str, shard: Path, options: ReadOptions, digest: str) -> dict:
-    """Read `source` into `shard` and write its marker; return the accounting as a dict."""
+    """Read `source` into `shard` and write its marker; return the accounting as a dict.
+
+    Raises (leaving no shard and no marker) when the bytes cannot be read for a reason that may pass:
+    an I/O error, a network failure after the stream's own retries, a full disk.
+    """
     started = time.perf_counter()
     acc = ShardAccounting(source_file=source)
     try:
         raw = open_source(source)
     except OSError as exc:
+        if not _is_permanent(exc):
+            raise
         acc.file_errors = {_file_error(exc): 1}
         return _finish(acc, shard, digest, started, writer=None)
-    counting = _CountingStream(raw)
-    writer = ShardWriter(shard, WAT_SCHEMA if is_wat(source) else DOCUMENT_SCHEMA)
     try:
-        head = counting.read(8)
-        stream = Prepend(head, counting)
+        counting = _CountingStream(raw)
+        writer = ShardWriter(shard, WAT_SCHEMA if is_wat(source) else DOCUMENT_SCHEMA)
+    except BaseException:
+        raw.close()
+        raise
+    try:
+        head = _read_head(counting)
+        if not head:
+            acc.file_errors = {"empty_file": 1}
+            return _finish(acc, shard, digest, started, writer)
         try:
             fmt = detect_format(source, head)
         except ValueError:
             acc.file_errors = {"unknown_format": 1}
+            acc.bytes_read = counting.count
             return _finish(acc, shard, digest, started, writer)
+        stream: BinaryIO = Prepend(head, counting)  # type: ignore[assignment]
+        if fmt == "parquet":
+            stream = _seekable(raw, stream, counting)
         info = SourceInfo()
         if fmt == "wat":
             _read_wat(stream, source, options, info, acc, writer)
@@ -100,7 +167,8 @@ def read_into_shard(source: str, shard: Path, options: ReadOptions, digest: str)
             return _finish(acc, shard, digest, started, writer)
         outcome = Outcome()
         sampler = RecordSampler(options.records_per_file, options.seed, source)
-        records = sampler.filter(iter_records(stream, source, fmt, info, options.text_field))
+        records = sampler.filter(iter_records(stream, source, fmt, info, options.text_field,
+                                              max_payload_bytes=options.max_payload_bytes))
         config = AdmissionConfig(extractor=options.extractor, max_payload_bytes=options.max_payload_bytes)
         while batch := list(islice(records, options.batch_size)):
             acc.records_read += len(batch)
@@ -113,12 +181,37 @@ def read_into_shard(source: str, shard: Path, options: ReadOptions, digest: str)
         acc.errors = dict(outcome.errors)
         acc.skipped_record_types = dict(info.skipped)
         acc.bytes_read = counting.count
+        if not acc.records_available and not info.skipped:
+            acc.file_errors = {"empty_file": 1}  # nothing in it at all (a gzip of nothing, blank lines, 0 rows)
         return _finish(acc, shard, digest, started, writer)
     except BaseException:
         writer.abort()
         raise
     finally:
         raw.close()
+
+
+def _read_head(stream: _CountingStream) -> bytes:
+    parts, size = [], 0
+    while size < HEAD_BYTES:
+        data = stream.read(HEAD_BYTES - size)
+        if not data:
+            break
+        parts.append(data)
+        size += len(data)
+    return b"".join(parts)
+
+
+def _seekable(raw: BinaryIO, stream: BinaryIO, counting: _CountingStream) -> BinaryIO:
+    """Parquet needs random access: the local file itself, or a remote one spooled to a temporary file."""
+    if getattr(raw, "seekable", lambda: False)():
+        raw.seek(0)
+        counting.count = os.fstat(raw.fileno()).st_size if hasattr(raw, "fileno") else counting.count
+        return raw
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process / garbage collection
+    shutil.copyfileobj(stream, spool, 1 << 20)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
 
 
 def is_wat(source: str) -> bool:
@@ -148,6 +241,8 @@ def _read_wat(stream: BinaryIO, source: str, options: ReadOptions, info: SourceI
 def _file_error(exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return "file_not_found"
+    if isinstance(exc, NotADirectoryError):
+        return "file_not_found"  # a path through a regular file
     if isinstance(exc, PermissionError):
         return "permission_denied"
     if isinstance(exc, IsADirectoryError):
@@ -158,10 +253,9 @@ def _file_error(exc: OSError) -> str:
 def _finish(acc: ShardAccounting, shard: Path, digest: str, started: float, writer: ShardWriter | None) -> dict:
     if writer is None:
         writer = ShardWriter(shard, WAT_SCHEMA if shard.parent.name == "wat" else DOCUMENT_SCHEMA)
-    writer.commit()
     acc.seconds = round(time.perf_counter() - started, 4)
     result = asdict(acc) | {"params_digest": digest, "shard": shard.name}
-    write_json(finished_marker(shard), result)
+    writer.commit(marker=result)  # the marker is written before the shard appears under its name
     return result
 
 

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa
-from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from flows.sources.records import SourceInfo
+from flows.sources.records import RECORD_TYPES, SourceInfo, iter_warc_frames, valid_utf8
+
+MAX_WAT_RECORD_BYTES = 16 << 20  # Common Crawl's WAT records are a few kB; larger ones are not read whole
 
 WAT_SCHEMA = pa.schema(
     [
@@ -40,11 +41,18 @@ def _dig(obj: Any, *keys: str) -> Any:
     return obj
 
 
-def _int(value: Any) -> int | None:
+def _int(value: Any, bits: int = 64) -> int | None:
+    """An integer that fits the column (hostile JSON holds any number, or none)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(1 << (bits - 1)) <= number < 1 << (bits - 1) else None
+
+
+def _str(value: Any, limit: int = 8192) -> str | None:
+    """A string field as a string (hostile JSON puts objects or numbers anywhere)."""
+    return valid_utf8(value[:limit]) if isinstance(value, str) else None
 
 
 def _declared_lang(response: dict) -> str | None:
@@ -59,7 +67,7 @@ def _declared_lang(response: dict) -> str | None:
             if name.lower() == "content-language":
                 lang = meta.get("content")
                 break
-    return str(lang).strip().lower()[:35] if lang else None
+    return valid_utf8(str(lang).strip().lower()[:35]) if lang else None
 
 
 def wat_row(payload: bytes) -> dict | None:
@@ -70,12 +78,14 @@ def wat_row(payload: bytes) -> dict | None:
         return None
     meta = envelope.get("Payload-Metadata") or {}
     response = meta.get("HTTP-Response-Metadata") or {}
+    if not isinstance(meta, dict) or not isinstance(response, dict):
+        raise TypeError("Payload-Metadata is not an object")
     links = _dig(response, "HTML-Metadata", "Links")
     return {
-        "url": header.get("WARC-Target-URI"),
-        "fetch_date": header.get("WARC-Date"),
-        "http_status": _int(_dig(response, "Response-Message", "Status")),
-        "content_type": _dig(response, "Headers", "Content-Type"),
+        "url": _str(header.get("WARC-Target-URI")),
+        "fetch_date": _str(header.get("WARC-Date"), 64),
+        "http_status": _int(_dig(response, "Response-Message", "Status"), 32),
+        "content_type": _str(_dig(response, "Headers", "Content-Type"), 200),
         "content_length": _int(response.get("Entity-Length", meta.get("Actual-Content-Length"))),
         "declared_lang": _declared_lang(response),
         "links": len(links) if isinstance(links, list) else 0,
@@ -83,23 +93,29 @@ def wat_row(payload: bytes) -> dict | None:
 
 
 def iter_wat(stream: BinaryIO, info: SourceInfo) -> Iterator[dict]:
-    """Rows of the response records of a WAT file; unreadable records become rows with `error` set."""
+    """Rows of the response records of a WAT file; unreadable records become rows with `error` set.
+
+    Framed by the same reader as WARC files, so a broken record or gzip member costs one row and the
+    rest of the file is still read.
+    """
     index = -1
-    try:
-        for rec in ArchiveIterator(stream, record_types=WarcRecordType.metadata | WarcRecordType.warcinfo,
-                                   parse_http=False):
-            if rec.record_type == WarcRecordType.warcinfo:
-                info.skipped["warcinfo"] += 1
-                continue
-            index += 1
-            try:
-                row = wat_row(rec.reader.read())
-            except (ValueError, KeyError, TypeError, AttributeError):
-                yield {"record_index": index, "error": "malformed_wat_json"}
-                continue
-            if row is None:
-                info.skipped["wat_non_response"] += 1
-                continue
-            yield row | {"record_index": index, "error": None}
-    except OSError as exc:
-        yield {"record_index": index + 1, "error": "corrupt_gzip" if "zip" in str(exc).lower() else "malformed_record"}
+    for frame in iter_warc_frames(stream, MAX_WAT_RECORD_BYTES):
+        if frame.rtype == "warcinfo":
+            info.skipped["warcinfo" if frame.error is None else f"warcinfo:{frame.error}"] += 1
+            continue
+        if frame.rtype and frame.rtype != "metadata":
+            info.skipped[frame.rtype if frame.rtype in RECORD_TYPES else "other"] += 1
+            continue
+        index += 1
+        if frame.error is not None or frame.oversized:
+            yield {"record_index": index, "error": frame.error or "oversized_record"}
+            continue
+        try:
+            row = wat_row(frame.block)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            yield {"record_index": index, "error": "malformed_wat_json"}
+            continue
+        if row is None:
+            info.skipped["wat_non_response"] += 1
+            continue
+        yield row | {"record_index": index, "error": None}

@@ -8,8 +8,6 @@ Plotly labels (which parse a small HTML subset) as escaped entities. URLs are sh
 from __future__ import annotations
 
 import html
-import json
-import math
 import re
 from typing import Any
 
@@ -44,21 +42,6 @@ def label(value: Any, limit: int = 60) -> str:
 def script_json(text: str) -> str:
     """Make JSON text safe to embed verbatim between `<script type="application/json">` tags."""
     return _SCRIPT_JSON_RE.sub(lambda m: _SCRIPT_JSON_ESCAPES[m.group()], text)
-
-
-def dumps(obj: Any) -> str:
-    """JSON for embedding in a <script> element (NaN/inf become null, which JSON.parse accepts)."""
-    return script_json(json.dumps(_finite(obj), ensure_ascii=False, default=str))
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def url_text(value: Any, limit: int = 160) -> str:
