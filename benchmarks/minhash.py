@@ -21,10 +21,10 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import resource
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -142,23 +142,34 @@ def write_synthetic_shards(folder: Path, n_docs: int, docs_per_shard: int, seed:
     return paths
 
 
-def _peak_rss_mb() -> float:
-    """This process's high-water RSS (VmHWM: unlike ru_maxrss it does not inherit the parent's peak)."""
+def _status_mb(field: str) -> float:
+    """A memory field of /proc/self/status in MB (VmHWM: peak RSS of this process, not inherited from the
+    parent as ru_maxrss is; RssAnon: anonymous memory, i.e. without memory-mapped file pages)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return float("nan")
 
 
 def _measure(shards: list[str], out: str, queue: mp.Queue) -> None:
-    """Child process: RSS after imports, then the whole dedup, then the peak RSS."""
-    base = _peak_rss_mb()
+    """Child process: RSS after imports, then the whole dedup, then peak RSS and peak anonymous memory (sampled
+    every 20 ms: signature pages read through mmap count in RSS but are page cache the kernel can drop)."""
+    base = _status_mb("VmHWM")
+    peak_anon = [0.0]
+
+    def sample() -> None:
+        while True:
+            peak_anon[0] = max(peak_anon[0], _status_mb("RssAnon"))
+            time.sleep(0.02)
+
+    threading.Thread(target=sample, daemon=True).start()
     t0 = time.perf_counter()
     summary = run_dedup([Path(s) for s in shards], Path(out))
     queue.put(
         {
             "baseline_rss_mb": base,
-            "peak_rss_mb": _peak_rss_mb(),
+            "peak_rss_mb": _status_mb("VmHWM"),
+            "peak_anon_mb": peak_anon[0],
             "seconds": time.perf_counter() - t0,
             "docs": summary["documents"],
             "summary": summary,
@@ -228,14 +239,15 @@ def main() -> None:
             summary = res.pop("summary")
             print(
                 f"run_dedup on {summary['documents']} synthetic documents ({res['input_mb']:.0f} MB Parquet): "
-                f"{res['seconds']:.0f} s, peak RSS {res['peak_rss_mb']:.0f} MB (after imports "
-                f"{res['baseline_rss_mb']:.0f} MB)"
+                f"{res['seconds']:.0f} s, peak RSS {res['peak_rss_mb']:.0f} MB, peak anonymous "
+                f"{res['peak_anon_mb']:.0f} MB (after imports {res['baseline_rss_mb']:.0f} MB)"
             )
         print(f"(documents generated in {results[0]['generate_seconds']:.0f} s)")
         if len(results) > 1:
             (a, b) = results[0], results[-1]
-            slope = (b["peak_rss_mb"] - a["peak_rss_mb"]) / (b["docs"] - a["docs"]) * 1e6
-            print(f"peak RSS slope: {slope:.0f} MB per million documents")
+            for key in ("peak_rss_mb", "peak_anon_mb"):
+                slope = (b[key] - a[key]) / (b["docs"] - a["docs"]) * 1e6
+                print(f"{key} slope: {slope:.0f} MB per million documents")
         print(json.dumps({k: summary[k] for k in ("kinds", "near", "crawl_overlap", "timings_s")}, indent=1))
 
 

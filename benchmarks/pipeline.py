@@ -285,6 +285,9 @@ def peakdata_run(paths: list[Path], workdir: Path, tokenizer: str = "cl100k_base
 # --- datatrove --------------------------------------------------------------------------------------------
 
 
+PROBE_TOTALS: dict[int, dict[str, float]] = {}  # module-level: the executor runs copies of the pipeline steps
+
+
 def _probe_class() -> type:
     """A datatrove step that passes documents on and adds up the CPU/wall time spent pulling them from upstream."""
     from datatrove.pipeline.base import PipelineStep
@@ -293,25 +296,26 @@ def _probe_class() -> type:
         name = "⏱ probe"
         type = "⏱ - PROBE"
 
-        def __init__(self) -> None:
+        def __init__(self, index: int) -> None:
             super().__init__()
-            self.cpu = self.wall = self.mb = 0.0
-            self.docs = 0
+            self.index = index
+            PROBE_TOTALS[index] = {"cpu": 0.0, "wall": 0.0, "mb": 0.0, "docs": 0}
 
         def run(self, data: Any, rank: int = 0, world_size: int = 1) -> Iterator[Any]:
+            totals = PROBE_TOTALS[self.index]
             iterator = iter(data)
             while True:
                 cpu, wall = time.process_time(), time.perf_counter()
                 try:
                     doc = next(iterator)
                 except StopIteration:
-                    self.cpu += time.process_time() - cpu
-                    self.wall += time.perf_counter() - wall
+                    totals["cpu"] += time.process_time() - cpu
+                    totals["wall"] += time.perf_counter() - wall
                     return
-                self.docs += 1
-                self.mb += len(doc.text.encode("utf-8", "replace")) / 1e6  # charged to the step above
-                self.cpu += time.process_time() - cpu
-                self.wall += time.perf_counter() - wall
+                totals["docs"] += 1
+                totals["mb"] += len(doc.text.encode("utf-8", "replace")) / 1e6  # charged to the step above
+                totals["cpu"] += time.process_time() - cpu
+                totals["wall"] += time.perf_counter() - wall
                 yield doc
 
     return Probe
@@ -363,7 +367,7 @@ def datatrove_run(warc: Path, workdir: Path, tokenizer_json: Path = HF_TOKENIZER
             step.filter(Document(text=WARM_UP_TEXT, id="warm-up"))
         _ = counter.tokenizer
     probe = _probe_class()
-    probes = [probe() for _ in steps]
+    probes = [probe(i) for i in range(len(steps))]
     pipeline = [item for (_, step), p in zip(steps, probes) for item in (step, p)]
     executor = LocalPipelineExecutor(pipeline=pipeline, tasks=1, workers=1, logging_dir=str(workdir / "datatrove-logs"),
                                      skip_completed=False)
@@ -378,13 +382,13 @@ def datatrove_run(warc: Path, workdir: Path, tokenizer_json: Path = HF_TOKENIZER
     rows: list[Stage] = []
     prev_cpu = prev_wall = 0.0
     prev_docs, prev_mb = None, input_mb
-    for (name, _), p in zip(steps, probes):
-        stage = Stage(name, "compressed input" if prev_docs is None else "text (HTML for extraction)")
-        stage.cpu_s, stage.wall_s = p.cpu - prev_cpu, p.wall - prev_wall
-        stage.docs = p.docs if prev_docs is None else prev_docs
-        stage.mb = prev_mb
+    for index, (name, _) in enumerate(steps):
+        p = PROBE_TOTALS[index]
+        basis = "compressed input" if index == 0 else "HTML" if index == 1 else "text"
+        stage = Stage(name, basis, p["docs"] if prev_docs is None else prev_docs, prev_mb,
+                      p["cpu"] - prev_cpu, p["wall"] - prev_wall)
         rows.append(stage)
-        prev_cpu, prev_wall, prev_docs, prev_mb = p.cpu, p.wall, p.docs, p.mb
+        prev_cpu, prev_wall, prev_docs, prev_mb = p["cpu"], p["wall"], p["docs"], p["mb"]
     rows[1].cpu_s += child_cpu
     rows[1].note = f"includes {child_cpu:.1f} CPU s of the sandbox process"
     rows[0].note = "includes the probes' byte counting of its output"
@@ -394,7 +398,7 @@ def datatrove_run(warc: Path, workdir: Path, tokenizer_json: Path = HF_TOKENIZER
         "side": "datatrove",
         "inputs": [str(warc)],
         "records": rows[0].docs,
-        "documents_written": probes[-1].docs,
+        "documents_written": PROBE_TOTALS[len(steps) - 1]["docs"],
         "input_mb": input_mb,
         "stages": [s.as_dict() for s in rows],
         "load": load.as_dict(),
@@ -581,7 +585,7 @@ def stage_table(result: dict) -> str:
         name = f"**{row['name']}**" if row is result["end_to_end"] else row["name"]
         lines.append(f"| {name} | {row['docs']:,} | {row['mb']:.1f} ({row['basis'] or '—'}) | {row['cpu_s']:.2f} | "
                      f"{row['wall_s']:.2f} | {_fmt(row['docs_per_cpu_s'])} | {_fmt(row['mb_per_cpu_s'], 2)} | "
-                     f"{row['peak_rss_mb']:.0f} |")
+                     f"{_fmt(row['peak_rss_mb'] or None)} |")
     return "\n".join(lines)
 
 

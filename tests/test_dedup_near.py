@@ -176,7 +176,7 @@ def test_agrees_with_datatrove_minhash(shared_data: Path, tmp_path: Path) -> Non
     )
     from datatrove.utils.hashing import HashConfig
 
-    texts, pairs = planted_corpus(shared_data, [(0.3, 1.0, 120)], seed=11)
+    texts, pairs = planted_corpus(shared_data, [(0.3, 1.0, 100)], seed=11)
     # datatrove's default xxhash config passes str to xxhash, which xxhash >= 4 rejects: use its sha1 option.
     cfg = MinhashConfig(n_grams=5, num_buckets=14, hashes_per_bucket=8, seed=1, hash_config=HashConfig(hash_fc="sha1"))
     MinhashDedupSignature(str(tmp_path / "sigs"), config=cfg).run(

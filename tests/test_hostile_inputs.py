@@ -235,8 +235,7 @@ def _prefect_env() -> dict[str, str]:
 
     settings = get_current_settings()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {"PREFECT_API_URL": str(settings.api.url), "PREFECT_HOME": str(settings.home),
-            "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env |= {"PREFECT_API_URL": str(settings.api.url), "PREFECT_HOME": str(settings.home)}
     return env
 
 
@@ -320,8 +319,8 @@ def test_documents_survive_hostile_fields(audit: tuple[Path, dict]) -> None:
 def test_later_stages_annotate_every_document(audit: tuple[Path, dict]) -> None:
     out, _ = audit
     n = pl.read_parquet(RunDir(out).shards("documents")).height
-    for table in ("dedup", "quality", "tokens"):
-        assert pl.read_parquet(RunDir(out).shards(table)).height == n, table
+    for table in ("dedup", "quality", "tokens"):  # shard by shard: an empty shard may have fewer columns
+        assert sum(pq.read_metadata(p).num_rows for p in RunDir(out).shards(table)) == n, table
     assert (out / "report.html").stat().st_size > 0
 
 

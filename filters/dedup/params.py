@@ -70,7 +70,7 @@ class DedupParams:
     seed: int = 1
 
     # resources
-    batch_size: int = 10_000  # documents read and hashed at a time
+    batch_size: int = 2_000  # documents read and hashed at a time (larger batches are no faster)
     hash_chunk: int = 1 << 13  # shingles permuted at a time: 8 * hashes * hash_chunk bytes of scratch
     lsh_memory_mb: int = 256  # LSH rows grouped at once; more rows split the band into hash ranges
     work_dir: Path | None = field(default=None)  # scratch space; default: a hidden folder in out_dir/dedup

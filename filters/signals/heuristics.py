@@ -28,6 +28,9 @@ _LINE_BREAKS = r"\r\n|[\r\x{0b}\x{0c}\x{1c}\x{1d}\x{1e}\x{85}\x{2028}\x{2029}]"
 _CITATION = r"\[\d*]|\[edit]|\[citation needed]"  # C4QualityFilter's CITATION_REGEX
 
 
+_MIX = 0x9E3779B97F4A7C15
+
+
 def _cls(chars: set[str] | list[str]) -> str:
     """A regex character class body matching exactly these characters."""
     return "".join(f"\\x{{{ord(c):x}}}" for c in sorted(chars))
@@ -49,7 +52,10 @@ def _stripped(col: pl.Expr) -> pl.Expr:
 def _dup_stats(items: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
     """datatrove's `find_duplicates` per group: repeated items and their characters (first sightings free)."""
     return (
-        items.with_columns(pl.col(value).is_first_distinct().over(by).alias("_first"))
+        # first sighting within its group: a 64-bit hash of (group, value) stands in for the pair
+        items.with_columns(
+            (pl.col(value).hash() ^ (pl.col(by).cast(pl.UInt64) * _MIX)).is_first_distinct().alias("_first")
+        )
         .group_by(by)
         .agg(
             pl.len().alias("n"),

@@ -46,10 +46,10 @@ class Ngrams:
         key = hashes ^ (self.doc.astype(np.uint64) * _DOC_MIX)
         idx = np.arange(len(key))
         self.repeated: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for n in range(1, max_n + 1):
-            if n > 1:
-                ok = idx + n <= self.start[self.doc[idx]] + self.counts[self.doc[idx]]
-                idx, key = idx[ok], key[ok] * _P + hashes[idx[ok] + n - 1]
+        end = (self.start + self.counts)[self.doc]  # one past the last token of each token's document
+        for n in range(2, max_n + 1):  # bigrams straight from all tokens: most single tokens repeat anyway
+            ok = idx + n <= end[idx]
+            idx, key = idx[ok], key[ok] * _P + hashes[idx[ok] + n - 1]
             rep = _u64(key).is_duplicated().to_numpy()
             idx, key = idx[rep], key[rep]
             self.repeated[n] = (idx, key)

@@ -222,12 +222,13 @@ def _merge_specials(tokens: pl.DataFrame) -> pl.DataFrame:
     p = patterns()
     token, lid = tokens["token"], tokens["lid"].to_numpy()
     first = np.flatnonzero(token.is_in(p["matcher_first"].implode()).to_numpy())
+    first = first[first + 1 < len(lid)]
+    first = first[lid[first + 1] == lid[first]]
+    first = first[_windows(token, first, 2).is_in(p["matcher_two"].implode()).to_numpy()]  # first two tokens
     found = []
     for k, patterns_k in p["matcher_by_len"].items():
         s = first[first + k <= len(lid)]
         s = s[lid[s + k - 1] == lid[s]]
-        window = _windows(token, s, 2)
-        s = s[window.is_in(p["matcher_two"].implode()).to_numpy()]  # cheap pre-check on the first two tokens
         window = _windows(token, s, k)
         hit = window.is_in(patterns_k.implode()).to_numpy()
         found.append(
@@ -252,7 +253,9 @@ def _merge_specials(tokens: pl.DataFrame) -> pl.DataFrame:
         drop[(i + j)[j < k]] = True
     pieces = hits["w"].replace_strict(p["matcher_patterns"], p["matcher_pieces"])
     merged = tokens.with_columns(token.clone().scatter(i, pieces)).filter(pl.Series(~drop))
-    return merged.with_columns(_split_words).explode("token")
+    if pieces.str.contains(SEP, literal=True).any():  # a special case of several tokens ("10a.m." -> 10, a.m.)
+        merged = merged.with_columns(_split_words).explode("token")
+    return merged
 
 
 def _is_plain(c: pl.Expr) -> pl.Expr:

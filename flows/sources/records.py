@@ -451,7 +451,7 @@ def iter_warc_frames(stream: BinaryIO, max_block: int) -> Iterator[WarcFrame]:
             src.resume()
             continue
         if head != b"WARC/":
-            if len(head) < 5 and b"WARC/".startswith(head) and src.at_end():  # cut inside "WARC/"
+            if len(head) < 5 and b"WARC/".startswith(head):  # the end (or a gap) cuts "WARC/" short
                 error = _GAP_ERRORS[src.gap.reason] if src.gap else "truncated_record"
             else:
                 error = "malformed_record"
