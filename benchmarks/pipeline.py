@@ -10,6 +10,7 @@ is reported beside it. Polars, Rayon and the token counters are held to one thre
     .venv/bin/python -m benchmarks.pipeline datatrove --input WARC --json OUT.json [--limit N]
     .venv/bin/python -m benchmarks.pipeline profile   --input WARC --json OUT.json
     .venv/bin/python -m benchmarks.pipeline parity    --input WARC --json OUT.json
+    .venv/bin/python -m benchmarks.pipeline scaling   --input WARC WARC WARC WARC --json OUT.json
     .venv/bin/python -m benchmarks.pipeline compare   --input WARC          # peakdata + datatrove, Markdown
 
 peakdata's stages are the functions the flows call (no Prefect): `iter_records` → `build_documents` (extraction
@@ -570,6 +571,53 @@ def parity_run(warc: Path, repeat: int = 2) -> dict:
     }
 
 
+# --- scaling -------------------------------------------------------------------------------------------------
+
+
+def _read_shard(job: tuple[str, str]) -> dict:
+    """One crawl-sample task without Prefect: read one file into its documents shard."""
+    from flows.sources.shards import ReadOptions, read_into_shard
+
+    return read_into_shard(job[0], Path(job[1]), ReadOptions(), "benchmark")
+
+
+def scaling_run(paths: list[Path], workdir: Path, worker_counts: tuple[int, ...] = (1, 2)) -> dict:
+    """crawl-sample's per-shard work on a thread pool and on a process pool (spawned, as Prefect's) of 1 and 2
+    workers, without Prefect: wall time, CPU time and CPU/wall (how many cores were actually busy)."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    rows = []
+    for runner in ("threads", "processes"):
+        for workers in worker_counts:
+            out = workdir / f"{runner}-{workers}"
+            out.mkdir(parents=True, exist_ok=True)
+            jobs = [(str(p), str(out / f"part-{i:05d}.parquet")) for i, p in enumerate(paths)]
+            pool = (ThreadPoolExecutor(workers) if runner == "threads"
+                    else ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+            cpu, wall = cpu_seconds(), time.perf_counter()
+            with pool:
+                results = list(pool.map(_read_shard, jobs))
+            cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
+            docs = sum(r["documents"] for r in results)
+            rows.append({"runner": runner, "workers": workers, "files": len(jobs), "documents": docs,
+                         "wall_s": wall, "cpu_s": cpu, "docs_per_wall_s": docs / wall,
+                         "docs_per_cpu_s": docs / cpu if cpu else None, "busy_cores": cpu / wall})
+    for row in rows:
+        base = next(r for r in rows if r["runner"] == row["runner"] and r["workers"] == 1)
+        row["speed_up"] = base["wall_s"] / row["wall_s"]
+    return {"rows": rows, "loadavg": os.getloadavg()}
+
+
+def scaling_table(result: dict) -> str:
+    lines = ["| pool | workers | docs | wall s | CPU s | busy cores (CPU/wall) | docs/s (wall) | docs/s per core | "
+             "speed-up (wall) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['runner']} | {r['workers']} | {r['documents']:,} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+                     f"{r['busy_cores']:.2f} | {r['docs_per_wall_s']:,.0f} | {_fmt(r['docs_per_cpu_s'])} | "
+                     f"{r['speed_up']:.2f}x |")
+    return "\n".join(lines)
+
+
 # --- output ----------------------------------------------------------------------------------------------------
 
 
@@ -660,7 +708,7 @@ class _Args:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("peakdata", "datatrove", "profile", "parity", "compare"))
+    parser.add_argument("command", choices=("peakdata", "datatrove", "profile", "parity", "scaling", "compare"))
     parser.add_argument("--input", type=Path, nargs="+", default=[REAL_WARC])
     parser.add_argument("--json", type=Path, default=None, help="write the result as JSON here")
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)")
@@ -679,6 +727,9 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "profile":
             result = profile_run(args.input, work)
             text = profile_tables(result)
+        elif args.command == "scaling":
+            result = scaling_run(args.input, work)
+            text = scaling_table(result)
         elif args.command == "parity":
             result = parity_run(args.input[0], args.repeat)
             text = json.dumps(result, indent=1)

@@ -21,7 +21,9 @@ def deduplicate(
     shingle_size: int | None = None,
     num_bands: int | None = None,
     rows_per_band: int | None = None,
-    seed: int = 0,
+    near_threshold: float | None = None,
+    lsh_memory_mb: int | None = None,
+    seed: int = 1,
 ) -> dict:
     """Annotate every document with its exact, URL and near-duplicate cluster (nothing is dropped).
 
@@ -33,6 +35,8 @@ def deduplicate(
         shingle_size: Words per MinHash shingle (default in DedupParams).
         num_bands: LSH bands (default in DedupParams).
         rows_per_band: Hashes per LSH band (default in DedupParams).
+        near_threshold: Estimated Jaccard a candidate pair must reach to be linked (default in DedupParams).
+        lsh_memory_mb: Memory budget of the LSH grouping; larger bands are split into ranges.
         seed: Seed of the MinHash permutations.
     """
     run = RunDir(out)
@@ -40,7 +44,8 @@ def deduplicate(
     if not shards:
         raise FileNotFoundError(f"no documents in {run.table('documents')}: run crawl-sample first")
     chosen = {"exact": exact, "url": url, "near": near, "shingle_size": shingle_size, "num_bands": num_bands,
-              "rows_per_band": rows_per_band, "seed": seed}
+              "rows_per_band": rows_per_band, "near_threshold": near_threshold, "lsh_memory_mb": lsh_memory_mb,
+              "seed": seed}
     known = {f.name for f in fields(DedupParams)}
     params = DedupParams(**{k: v for k, v in chosen.items() if v is not None and k in known})
     return run_dedup(shards, Path(out), params)

@@ -20,7 +20,7 @@ import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from prefect import flow, task
@@ -194,11 +194,9 @@ def deploy_main(argv: list[str]) -> int:
               "(infra/local-stack.sh up, then eval \"$(infra/local-stack.sh env)\") or use `flows serve`",
               file=sys.stderr)
         return 2
-    pools = {s.work_pool for s in specs if s.work_pool} or {args.pool}
+    pools = sorted({s.work_pool for s in specs if s.work_pool} or {args.pool})
     try:
-        for pool in sorted(pools):
-            if args.no_create_pool:
-                continue
+        for pool in [] if args.no_create_pool else pools:
             if ensure_work_pool(pool):
                 print(f"flows deploy: created work pool {pool!r} (type process)")
     except Exception as exc:  # unreachable server, wrong credentials: one line, not a traceback
@@ -256,10 +254,8 @@ def serve_main(argv: list[str]) -> int:
         return 0
     from prefect import serve
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how users stop serving
         serve(*deployments, limit=args.limit)
-    except KeyboardInterrupt:
-        return 0
     return 0
 
 
@@ -329,7 +325,7 @@ class ShardFailures(RuntimeError):
 def audit_latest_crawl(
     crawl: list[str] | None = None,
     runs: str = "runs",
-    format: str = "wet",
+    format: Literal["warc", "wet", "wat"] = "wet",
     files: int | None = 20,
     records_per_file: int | None = 1000,
     base_url: str | None = None,

@@ -131,7 +131,7 @@ def quality_audit(
         raise NoUsableInput(_nothing_usable(sampled["counts"]))
     documents = sampled["counts"]["documents"]
     with measure(stages, "deduplicate") as stage:
-        manifest["dedup"] = deduplicate(out=out, exact=exact, url=url, near=near, seed=seed)
+        manifest["dedup"] = deduplicate(out=out, exact=exact, url=url, near=near)
         stage.update(documents=documents)
     with measure(stages, "quality-classify") as stage:
         quality = quality_classify(out=out, classifier=classifier, device=device, high_threshold=high_threshold,

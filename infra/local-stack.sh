@@ -26,6 +26,7 @@ STATE=${PEAKDATA_STACK_DIR:-$ROOT/.stack}
 PG_OSUSER=${PEAKDATA_STACK_PG_OSUSER:-postgres}
 DB_NAME=prefect
 DB_USER=prefect
+PG_PORT="" API_PORT="" PG_PASSWORD="" API_AUTH=""  # read from the state folder by load_config
 
 log() { printf 'local-stack: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -56,34 +57,35 @@ random_secret() {
 
 # Ports and passwords are chosen once and remembered, so `up` after `down` gives the same URLs.
 load_config() {
+  local pg_port api_port pg_password api_auth
   if [ ! -f "$PORTS" ]; then
-    umask 077
-    {
-      echo "PG_PORT=${PEAKDATA_STACK_PG_PORT:-$(free_port)}"
-      echo "API_PORT=${PEAKDATA_STACK_API_PORT:-$(free_port)}"
-    } >"$PORTS"
+    pg_port=${PEAKDATA_STACK_PG_PORT:-$(free_port)}
+    api_port=${PEAKDATA_STACK_API_PORT:-$(free_port)}
+    (umask 077; printf 'PG_PORT=%s\nAPI_PORT=%s\n' "$pg_port" "$api_port" >"$PORTS")
   fi
   if [ ! -f "$SECRETS" ]; then
-    umask 077
-    {
-      echo "PG_PASSWORD=$(random_secret)"
-      echo "API_AUTH=${PEAKDATA_STACK_AUTH:-peakdata:$(random_secret)}"
-    } >"$SECRETS"
+    pg_password=$(random_secret)
+    api_auth=${PEAKDATA_STACK_AUTH:-peakdata:$(random_secret)}
+    (umask 077; printf 'PG_PASSWORD=%s\nAPI_AUTH=%s\n' "$pg_password" "$api_auth" >"$SECRETS")
   fi
   # shellcheck source=/dev/null
   . "$PORTS"
   # shellcheck source=/dev/null
   . "$SECRETS"
+  case "$PG_PORT$API_PORT" in
+    '' | *[!0-9]*) rm -f "$PORTS"; die "bad ports in $PORTS (removed; run again)" ;;
+  esac
+  case "$API_AUTH" in
+    ?*:?*) ;;
+    *) die "PEAKDATA_STACK_AUTH / API_AUTH in $SECRETS must look like user:password" ;;
+  esac
+  [ -n "$PG_PASSWORD" ] || die "no PG_PASSWORD in $SECRETS"
   API_URL=http://$HOST:$API_PORT/api
   DB_URL=postgresql+asyncpg://$DB_USER:$PG_PASSWORD@$HOST:$PG_PORT/$DB_NAME
 }
 
 write_env() {
-  umask 077
-  {
-    echo "export PREFECT_API_URL=$API_URL"
-    echo "export PREFECT_API_AUTH_STRING='$API_AUTH'"
-  } >"$ENVFILE"
+  (umask 077; cmd_env >"$ENVFILE")
 }
 
 # ------------------------------------------------------------------------------------------ processes

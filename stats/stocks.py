@@ -76,6 +76,8 @@ def _load(run_dir: Path, token_col: str) -> tuple[pl.DataFrame, list[str]]:
             flags = [pl.col(c).cast(pl.Boolean) for c in dedup_cols if c.startswith("is_")]
             frame = frame.join(dedup.select("doc_id", *clusters, *flags), "doc_id", "left")
     out = frame.collect(engine="streaming").with_row_index("_row")
+    # A dedup kind that was switched off leaves its columns all null: it did not run.
+    dedup_cols = [c for c in dedup_cols if out[c].null_count() < out.height]
     missing = out["tokens"].null_count()
     if missing:
         raise ValueError(f"{missing} documents have no {token_col} in tokens/: count tokens for every shard first")

@@ -10,6 +10,7 @@ import sys
 import types
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 
@@ -230,3 +231,30 @@ def test_auth_setting_names_exist_in_the_installed_prefect():
     assert PREFECT_API_AUTH_STRING.name == "PREFECT_API_AUTH_STRING"
     script = (INFRA / "local-stack.sh").read_text()
     assert "PREFECT_SERVER_API_AUTH_STRING=" in script and "PREFECT_API_AUTH_STRING=" in script
+
+
+def test_monthly_audit_end_to_end_on_a_local_bucket(shared_data, prefect_harness, tmp_path):
+    """The monthly deployment's flow for real, offline: `latest` → the newest crawl of a local collinfo.json,
+    sampled from a Common-Crawl-like bucket on 127.0.0.1; the same month again reuses every shard."""
+    from ccbucket import build_bucket, serve_bucket
+
+    bucket = build_bucket(shared_data, tmp_path / "bucket", files_per_listing=5)
+    collinfo = tmp_path / "collinfo.json"
+    collinfo.write_text(json.dumps([{"id": "CC-MAIN-2023-50"}, {"id": "CC-MAIN-2025-33"}]))
+    runs = tmp_path / "runs"
+    params = {"crawl": ["latest"], "runs": str(runs), "collinfo": str(collinfo), "format": "warc", "files": 2,
+              "records_per_file": None, "options": {"draws": 2000, "workers": 1}}
+    with serve_bucket(bucket.root) as server:
+        first = AUDIT(base_url=server.url, **params)
+        out = runs / "CC-MAIN-2025-33"
+        shards = {p.name: p.stat().st_ino for p in (out / "documents").iterdir()}
+        again = AUDIT(base_url=server.url, **params)
+    assert first["crawls"] == again["crawls"] == ["CC-MAIN-2025-33"] and first["out"] == str(out)
+    assert (runs / "latest").resolve() == out.resolve()
+    manifest = json.loads((out / "manifest.json").read_text())
+    stratum = manifest["sampling"]["strata"]["CC-MAIN-2025-33"]
+    assert stratum["format"] == "warc" and stratum["population_files"] == 5 and stratum["sampled_files"] == 2
+    documents = pl.read_parquet(sorted((out / "documents").glob("part-*.parquet")))
+    assert set(documents["crawl"]) == {"CC-MAIN-2025-33"} and documents.height == first["counts"]["documents"] > 0
+    assert {p.name: p.stat().st_ino for p in (out / "documents").iterdir()} == shards  # reused, not rewritten
+    assert (out / "report.html").exists() and (out / "stocks.json").exists()

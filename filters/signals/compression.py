@@ -4,8 +4,8 @@
   internal redundancy. The whole batch is compressed by one `multi_compress_to_buffer` call.
 - `ref_bits_per_byte`: cross-entropy of the document's UTF-8 bytes under a byte 4-gram model of public-domain
   books (see build_reference.py); lower means closer to edited prose. Interpolated absolute discounting with
-  Ney's discount per order; the model's probabilities are expanded once per process into lookup tables
-  (-log2 p in 1/8-bit steps, about 22 MB), then every byte of the batch is scored with NumPy gathers.
+  Ney's discount per order, mixed with 1% uniform; the model's probabilities are expanded once per process into lookup tables
+  (-log2 p in 1/8-bit steps, one byte each, about 22 MB), then every byte of the batch is scored with NumPy gathers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ import zstandard
 from filters.signals.build_reference import MODEL_PATH, ORDER
 
 ZSTD_LEVEL = 3
-_STEP = 8  # table entries are round(-log2 p * _STEP)
+_STEP = 8  # table entries are round(-log2 p * _STEP), one byte: up to 31.875 bits
+# 1% of the probability spread evenly over the 256 byte values: the books are nearly all ASCII, and without
+# this floor one byte they never show (most of UTF-8 beyond ASCII) would cost up to 62 bits and swamp a
+# document's average. A round value fixed by that argument, not fitted (see docs/readme/signals.md).
+_UNIFORM = 0.01
 _BUCKETS = 1 << 17  # open-addressing slots for the ~20k 3-byte contexts of the model
 _CHUNK = 1 << 20  # bytes scored per NumPy pass (bounds memory)
 
@@ -39,8 +43,8 @@ def zstd_ratio(texts: pl.Series) -> np.ndarray:
     """Per document: UTF-8 bytes / zstd bytes (0.0 for empty text)."""
     data, offsets = _utf8(texts)
     sizes = np.diff(offsets)
-    if len(sizes) == 0:
-        return np.zeros(0)
+    if sizes.sum() == 0:  # zstandard refuses a batch of nothing
+        return np.zeros(len(sizes))
     segments = np.stack([offsets[:-1], sizes], axis=1).astype(np.uint64)
     buffer = zstandard.BufferWithSegments(data.tobytes(), segments.tobytes())
     compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_content_size=False)
@@ -67,7 +71,10 @@ def _probe_table(keys: np.ndarray) -> np.ndarray:
 
 
 def _quantise(p: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(-np.log2(p) * _STEP), 0, 255).astype(np.uint8)
+    cost = np.rint(-np.log2((1 - _UNIFORM) * p + _UNIFORM / 256) * _STEP)
+    if cost.max(initial=0) > 255:
+        raise ValueError("a probability is below the table range: lower _STEP")
+    return cost.astype(np.uint8)
 
 
 def _interpolate(keys: np.ndarray, counts: np.ndarray, ctx: np.ndarray, lower: np.ndarray) -> np.ndarray:
@@ -84,7 +91,7 @@ def _interpolate(keys: np.ndarray, counts: np.ndarray, ctx: np.ndarray, lower: n
 
 
 class ReferenceModel:
-    """Lookup tables of the shipped byte n-gram model: round(8 * -log2 p(byte | up to 3 previous bytes))."""
+    """Lookup tables of the shipped byte n-gram model: round(_STEP * -log2 p(byte | up to 3 previous bytes))."""
 
     def __init__(self) -> None:
         with np.load(MODEL_PATH) as z:

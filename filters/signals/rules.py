@@ -2,9 +2,10 @@
 
 Why separate from the signals: annotate once, then decide as often as needed (other thresholds, other rule
 subsets) without touching text. Each rule set's checks run in datatrove's order and the first failing check
-names the drop reason, with datatrove's reason strings. A threshold set to None disables its check, as in
-datatrove. Parameters that act per line or per word (C4's words-per-line, FineWeb's short-line length, the
-stop-word list, the n-gram sizes) are fixed when the signals are computed; see heuristics.py.
+names the drop reason, with datatrove's reason strings. A threshold set to None (or 0; C4's
+min_num_sentences: -1) disables its check, as in datatrove. Parameters that act per line or per word (all of
+C4's line rules, including its lorem-ipsum and curly-bracket rules; FineWeb's short-line length and stop
+characters; the stop-word list; the n-gram sizes) are fixed when the signals are computed; see heuristics.py.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, Any]] = {
         "top_n_grams": ((2, 0.2), (3, 0.18), (4, 0.16)),
         "dup_n_grams": ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)),
     },
-    "c4": {"min_num_sentences": 5, "filter_lorem_ipsum": True, "filter_curly_bracket": True},
+    "c4": {"min_num_sentences": 5},
     "fineweb": {
         "line_punct_thr": 0.12,
         "line_punct_exclude_zero": False,
@@ -55,39 +56,24 @@ def _gopher_quality(t: Mapping[str, Any]) -> list[Check]:
     c = pl.col
     words = c("gopher_quality_n_non_symbol_words")
     avg = c("gopher_quality_mean_word_length")
-    checks: list[tuple[Any, pl.Expr, str]] = [
-        (t["min_doc_words"], words < t["min_doc_words"], "gopher_short_doc"),
-        (t["max_doc_words"], words > t["max_doc_words"], "gopher_long_doc"),
-        (t["min_avg_word_length"], avg < t["min_avg_word_length"], "gopher_below_avg_threshold"),
-        (t["max_avg_word_length"], avg > t["max_avg_word_length"], "gopher_above_avg_threshold"),
-        (
-            t["max_symbol_word_ratio"],
-            c("gopher_quality_hash_ratio") > t["max_symbol_word_ratio"],
-            "gopher_too_many_hashes",
-        ),
-        (
-            t["max_symbol_word_ratio"],
-            c("gopher_quality_ellipsis_ratio") > t["max_symbol_word_ratio"],
-            "gopher_too_many_ellipsis",
-        ),
-        (
-            t["max_bullet_lines_ratio"],
-            c("gopher_quality_bullet_lines_ratio") > t["max_bullet_lines_ratio"],
-            "gopher_too_many_bullets",
-        ),
-        (
-            t["max_ellipsis_lines_ratio"],
-            c("gopher_quality_end_ellipsis_lines_ratio") > t["max_ellipsis_lines_ratio"],
-            "gopher_too_many_end_ellipsis",
-        ),
-        (
-            t["max_non_alpha_words_ratio"],
-            c("gopher_quality_alpha_words_ratio") < t["max_non_alpha_words_ratio"],
-            "gopher_below_alpha_threshold",
-        ),
-        (t["min_stop_words"], c("gopher_quality_n_stop_words") < t["min_stop_words"], "gopher_enough_stop_words"),
+    # (parameter, signal, drop when the signal is below (-1) or above (+1) it, reason), in datatrove's order
+    checks = [
+        ("min_doc_words", words, -1, "gopher_short_doc"),
+        ("max_doc_words", words, 1, "gopher_long_doc"),
+        ("min_avg_word_length", avg, -1, "gopher_below_avg_threshold"),
+        ("max_avg_word_length", avg, 1, "gopher_above_avg_threshold"),
+        ("max_symbol_word_ratio", c("gopher_quality_hash_ratio"), 1, "gopher_too_many_hashes"),
+        ("max_symbol_word_ratio", c("gopher_quality_ellipsis_ratio"), 1, "gopher_too_many_ellipsis"),
+        ("max_bullet_lines_ratio", c("gopher_quality_bullet_lines_ratio"), 1, "gopher_too_many_bullets"),
+        ("max_ellipsis_lines_ratio", c("gopher_quality_end_ellipsis_lines_ratio"), 1, "gopher_too_many_end_ellipsis"),
+        ("max_non_alpha_words_ratio", c("gopher_quality_alpha_words_ratio"), -1, "gopher_below_alpha_threshold"),
+        ("min_stop_words", c("gopher_quality_n_stop_words"), -1, "gopher_enough_stop_words"),
     ]
-    return [(cond, reason) for param, cond, reason in checks if param]
+    return [
+        ((signal < t[param]) if side < 0 else (signal > t[param]), reason)
+        for param, signal, side, reason in checks
+        if t[param]
+    ]
 
 
 def _gopher_repetition(t: Mapping[str, Any]) -> list[Check]:
@@ -109,13 +95,11 @@ def _gopher_repetition(t: Mapping[str, Any]) -> list[Check]:
 
 def _c4(t: Mapping[str, Any]) -> list[Check]:
     lorem, curly = pl.col("c4_lorem_ipsum_line"), pl.col("c4_curly_bracket_line")
-    out: list[Check] = []
-    # datatrove returns at the first line that trips either document rule
-    if t["filter_lorem_ipsum"]:
-        first = (curly.is_null() | (lorem < curly)) if t["filter_curly_bracket"] else pl.lit(True)
-        out.append((lorem.is_not_null() & first, "lorem_ipsum"))
-    if t["filter_curly_bracket"]:
-        out.append((curly.is_not_null(), "curly_bracket"))
+    out: list[Check] = [
+        # datatrove returns at the first line that trips either document rule
+        (lorem.is_not_null() & (curly.is_null() | (lorem < curly)), "lorem_ipsum"),
+        (curly.is_not_null(), "curly_bracket"),
+    ]
     if t["min_num_sentences"] != -1:
         out.append((pl.col("c4_n_sentences") < t["min_num_sentences"], "too_few_sentences"))
     return out
