@@ -9,7 +9,7 @@ OUT ?= peakdata-out
 STAMP := $(VENV)/.peakdata-installed
 TEST_STAMP := $(VENV)/.peakdata-test-installed
 
-.PHONY: run test lint bench chromium clean
+.PHONY: run test lint bench chromium postgresql stack-up stack-down deploy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,13 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
 	  || echo "warning: could not install chromium; browser tests will fail under CI"; }
 
-test: $(TEST_STAMP) chromium
+# PostgreSQL backs the Prefect server of infra/local-stack.sh in the orchestration integration test.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) \
+	  || echo "warning: could not install postgresql; the local-stack test will fail under CI"; }
+
+test: $(TEST_STAMP) chromium postgresql
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 lint: $(TEST_STAMP)
@@ -48,6 +54,15 @@ lint: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(PY) -m benchmarks.run_all
+
+stack-up: $(STAMP)
+	infra/local-stack.sh up
+
+stack-down:
+	infra/local-stack.sh down
+
+deploy: $(STAMP)
+	$(VENV)/bin/flows deploy
 
 clean:
 	rm -rf $(OUT) .prefect .pytest_cache

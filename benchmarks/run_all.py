@@ -295,8 +295,9 @@ def section_scaling(work: Path, args: argparse.Namespace, server: dict | None) -
     for row in rows:
         base = next(r for r in rows if r["runner"] == row["runner"] and r["workers"] == 1)
         row["speed_up"] = base["span_s"] / row["span_s"] if row["span_s"] and base["span_s"] else None
+    pools = json_run(["benchmarks.pipeline", "scaling", "--input", *map(str, paths)], work, "pools", 900)
     return {"files": len(paths), "records": args.scaling_records, "mb": sum(p.stat().st_size for p in paths) / 1e6,
-            "rows": rows}
+            "rows": rows, "pools": pools}
 
 
 def stage_commands(args: argparse.Namespace) -> list[tuple[str, list[str], int]]:
@@ -578,7 +579,20 @@ def _scaling(block: dict, sections: dict) -> list[str]:
         lines.append(f"| {r['runner']} | {r['workers']} | {_f(r['span_s'], 1)} | {_f(r['docs_per_span_s'])} | "
                      f"{_f(r['speed_up'], 2, 'x')} | {r['shard_seconds']:.1f} | {r['run']['wall_s']:.1f} | "
                      f"{r['run']['cpu_s']:.1f} |")
-    return [*lines, ""]
+    lines.append("")
+    pools = block.get("pools", {})
+    failure = _failed(pools)
+    if failure:
+        return [*lines, f"Pools without Prefect: {failure}", ""]
+    from benchmarks.pipeline import scaling_table
+
+    data = pools["data"]
+    lines += ["The same per-shard work (`read_into_shard`) on a thread pool and a spawned process pool without "
+              "Prefect, with CPU time: *busy cores* = CPU s / wall s is how many cores the run actually got; "
+              "docs/s per core is the parallel efficiency (it stays flat when adding workers costs no extra CPU). "
+              f"Load average during the run: {', '.join(f'{x:.1f}' for x in data['loadavg'])}.", "",
+              scaling_table(data), ""]
+    return lines
 
 
 def _overhead(block: dict, sections: dict) -> list[str]:

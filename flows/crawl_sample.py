@@ -14,7 +14,7 @@ from typing import Literal
 from prefect import flow, task
 
 from flows.options import Extractor, Runner
-from flows.rundir import RunDir, load_finished, params_digest, shard_key, sweep_stale_temps
+from flows.rundir import RunDir, load_finished, params_digest, prune, shard_key, sweep_stale_temps
 from flows.runners import run_tasks
 from flows.sources.commoncrawl import DEFAULT_BASE_URL, FileRead, draw_files, read_listing, sampling_manifest
 from flows.sources.local import expand_inputs
@@ -131,6 +131,8 @@ def crawl_sample(
         digest = params_digest({"source": source, "options": options.__dict__, "version": 2})
         shard = run.table(table) / f"part-{shard_key(source)}.parquet"
         calls.append({"source": source, "shard": str(shard), "options": options, "digest": digest})
+    for table in ("documents", "wat"):
+        prune(run.table(table), {Path(c["shard"]).name for c in calls if Path(c["shard"]).parent.name == table})
     results = run_tasks(read_file, calls, runner, workers, dask_address)
     parts = sorted((r for r in results if isinstance(r, dict)), key=lambda p: p["source_file"])
     failures = [{"source_file": c["source"], "error": f"{type(r).__name__}: {r}"}

@@ -13,7 +13,16 @@ from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_fra
 from filters.signals import compute_signals
 from flows.crawl_sample import DEFAULT_OUT
 from flows.options import Device, Runner
-from flows.rundir import RunDir, ShardWriter, finished_marker, load_finished, params_digest, write_json, write_table
+from flows.rundir import (
+    RunDir,
+    ShardWriter,
+    finished_marker,
+    load_finished,
+    params_digest,
+    prune,
+    write_json,
+    write_table,
+)
 from flows.runners import run_tasks
 
 BATCH_ROWS = 2000
@@ -98,6 +107,8 @@ def quality_classify(
     model = Path(classifier) if classifier and Path(classifier).is_file() else None
     identity = {"scorer": load_scorer(**spec).name, "model": _file_identity(model), "positive_label": positive_label,
                 "version": 1}
+    for table in ("quality", "tiers"):
+        prune(run.table(table), {shard.name for shard in documents})
     calls = []
     for shard in documents:
         calls.append({"documents": str(shard), "quality": str(run.table("quality") / shard.name),

@@ -22,6 +22,8 @@ FLOWS: dict[str, tuple[str, str, str]] = {
                       "All of the above, end to end, with manifest.json (demo crawl without --input)"),
     "train-classifier": ("flows.train_classifier", "train_classifier",
                          "Train a fastText quality classifier from positive/negative text"),
+    "audit-latest-crawl": ("flows.deployments", "audit_latest_crawl",
+                           "quality-audit of the newest Common Crawl snapshot into RUNS/<crawl>/"),
 }
 
 

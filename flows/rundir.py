@@ -20,7 +20,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-TABLES = ("documents", "dedup", "quality", "tokens")
+TABLES = ("documents", "wat", "dedup", "quality", "tiers", "tokens")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 PARQUET_COMPRESSION = "zstd"
 
 
@@ -75,6 +77,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the user's usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -166,6 +169,21 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def prune(folder: Path, keep: set[str]) -> list[str]:
+    """Remove shards (and their markers) whose names are not in `keep`.
+
+    A run directory has one writer; shards of inputs that are no longer part of the run would otherwise be
+    counted again by every later stage.
+    """
+    removed = []
+    if folder.is_dir():
+        for path in folder.glob("part-*"):
+            if path.with_suffix(".parquet").name not in keep:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+    return removed
 
 
 def finished_marker(shard: Path) -> Path:

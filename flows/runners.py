@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -32,7 +33,9 @@ def make_task_runner(runner: str, workers: int | None, dask_address: str | None 
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+        cluster = {"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                   "dashboard_address": "127.0.0.1:0", "silence_logs": logging.ERROR}  # loopback only, quiet
+        return DaskTaskRunner(cluster_kwargs=cluster)
     raise ValueError(f"unknown runner {runner!r}; choose one of {RUNNERS}")
 
 

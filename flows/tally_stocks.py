@@ -9,7 +9,7 @@ from prefect import flow, task
 
 from flows.crawl_sample import DEFAULT_OUT
 from flows.options import Runner
-from flows.rundir import RunDir, finished_marker, load_finished, params_digest, write_json, write_table
+from flows.rundir import RunDir, finished_marker, load_finished, params_digest, prune, write_json, write_table
 from flows.runners import run_tasks
 from stats.stocks import build_stocks, write_stocks
 from stats.tokens import count_tokens, token_column
@@ -59,6 +59,7 @@ def tally_stocks(
     """
     run = RunDir(out)
     run.ensure("tokens")
+    prune(run.table("tokens"), {shard.name for shard in run.shards("documents")})
     calls = [
         {"documents": str(shard), "tokens": str(run.table("tokens") / shard.name), "tokenizer": tokenizer,
          "digest": params_digest({"tokenizer": tokenizer, "version": 1})}

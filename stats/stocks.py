@@ -75,7 +75,8 @@ def _load(run_dir: Path, token_col: str) -> tuple[pl.DataFrame, list[str]]:
             clusters = [pl.col(c).cast(pl.String) for c in dedup_cols if c.endswith("_cluster")]
             flags = [pl.col(c).cast(pl.Boolean) for c in dedup_cols if c.startswith("is_")]
             frame = frame.join(dedup.select("doc_id", *clusters, *flags), "doc_id", "left")
-    out = frame.collect(engine="streaming").with_row_index("_row")
+    # The streaming engine does not keep join order: sort so representatives are the same on every run.
+    out = frame.collect(engine="streaming").sort("doc_id").with_row_index("_row")
     # A dedup kind that was switched off leaves its columns all null: it did not run.
     dedup_cols = [c for c in dedup_cols if out[c].null_count() < out.height]
     missing = out["tokens"].null_count()

@@ -58,31 +58,38 @@ def member_spans(data: bytes) -> list[tuple[int, int]]:
     return spans
 
 
+class Blob(bytes):
+    """Bytes with a short repr: hypothesis prints the arguments of a failing example."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} bytes>"
+
+
 @pytest.fixture(scope="module")
 def warc_bytes(shared_data: Path) -> bytes:
-    return (shared_data / WARC).read_bytes()
+    return Blob((shared_data / WARC).read_bytes())
 
 
 @pytest.fixture(scope="module")
 def wet_bytes(shared_data: Path) -> bytes:
-    return (shared_data / WET).read_bytes()
+    return Blob((shared_data / WET).read_bytes())
 
 
-@COMMON
+@settings(COMMON, max_examples=300)
 @given(data=st.binary(max_size=4096), fmt=st.sampled_from(["warc", "jsonl"]), gz=st.booleans())
 def test_arbitrary_bytes_never_raise(data: bytes, fmt: str, gz: bool) -> None:
     read_all(gzip.compress(data) if gz else data, fmt)
     sniff_format(data)
 
 
-@COMMON
+@settings(COMMON, max_examples=150)
 @given(data=st.binary(max_size=2048))
 def test_arbitrary_bytes_as_parquet_never_raise(data: bytes) -> None:
     counts, _ = read_all(b"PAR1" + data + b"PAR1", "parquet")
     assert set(counts) <= {"corrupt_parquet", "missing_text", "ok"}
 
 
-@COMMON
+@settings(COMMON, max_examples=300)
 @given(data=st.binary(min_size=1, max_size=600), prefix=st.sampled_from([b"WARC/1.0\r\n", b"WARC/1.0\r\nContent-"
                                                                         b"Length: 5\r\nWARC-Type: response\r\n\r\n"]))
 def test_warc_like_garbage_never_raises(data: bytes, prefix: bytes) -> None:
@@ -91,8 +98,8 @@ def test_warc_like_garbage_never_raises(data: bytes, prefix: bytes) -> None:
     assert sum(counts.values()) >= 1
 
 
-@COMMON
-@given(st.data())
+@settings(COMMON, max_examples=150)
+@given(data=st.data())
 def test_mutated_real_warc_and_wet(data: st.DataObject, warc_bytes: bytes, wet_bytes: bytes) -> None:
     """Flip, delete, insert or duplicate bytes of a real WARC or WET file, gzipped or not."""
     original = data.draw(st.sampled_from([warc_bytes, wet_bytes]), label="file")
@@ -116,8 +123,8 @@ def test_mutated_real_warc_and_wet(data: st.DataObject, warc_bytes: bytes, wet_b
     read_all(bytes(mutated))
 
 
-@COMMON
-@given(st.data())
+@settings(COMMON, max_examples=150)
+@given(data=st.data())
 def test_damage_to_one_member_costs_at_most_its_record(data: st.DataObject, warc_bytes: bytes) -> None:
     """Common Crawl files hold one record per gzip member: damaging one member must leave every other
     record readable, and cost at most one counted record."""
@@ -137,7 +144,7 @@ def test_damage_to_one_member_costs_at_most_its_record(data: st.DataObject, warc
 
 
 @settings(COMMON, max_examples=25)
-@given(st.data())
+@given(data=st.data())
 def test_mutated_files_through_a_whole_shard(data: st.DataObject, warc_bytes: bytes, tmp_path_factory) -> None:
     """Reader + admission + extraction + language ID + Parquet writing on damaged input: the shard is
     written and its accounting holds."""

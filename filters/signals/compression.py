@@ -4,8 +4,8 @@
   internal redundancy. The whole batch is compressed by one `multi_compress_to_buffer` call.
 - `ref_bits_per_byte`: cross-entropy of the document's UTF-8 bytes under a byte 4-gram model of public-domain
   books (see build_reference.py); lower means closer to edited prose. Interpolated absolute discounting with
-  Ney's discount per order, mixed with 1% uniform; the model's probabilities are expanded once per process into lookup tables
-  (-log2 p in 1/8-bit steps, one byte each, about 22 MB), then every byte of the batch is scored with NumPy gathers.
+  Ney's discount per order, mixed with 1% uniform. The model is expanded once per process into lookup tables
+  (-log2 p in 1/8-bit steps, one byte each, about 22 MB); every byte of a batch is then scored by NumPy gathers.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def zstd_ratio(texts: pl.Series) -> np.ndarray:
 
 
 def _hash3(ctx: np.ndarray) -> np.ndarray:
-    return ((ctx.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - 17)).astype(np.int64)
+    """Slot of a 3-byte context: Fibonacci hashing in 32 bits (wraps), top 17 bits."""
+    return (ctx.astype(np.uint32) * np.uint32(0x9E3779B1)) >> np.uint32(32 - 17)
 
 
 def _probe_table(keys: np.ndarray) -> np.ndarray:
@@ -115,24 +116,25 @@ class ReferenceModel:
         i = np.searchsorted(ctx2, ctx3 & 0xFFFF)
         known = ctx2[np.minimum(i, len(ctx2) - 1)] == (ctx3 & 0xFFFF)
         lower[known] = p2_seen[i[known]]
-        self.t3 = _quantise(_interpolate(*grams[4], ctx3, lower))
-        self.ctx3_keys, self.slots = ctx3, _probe_table(ctx3)
+        self.t3 = _quantise(_interpolate(*grams[4], ctx3, lower)).ravel()
+        self.slot_row = _probe_table(ctx3).astype(np.int32)
+        self.slot_key = np.where(self.slot_row >= 0, ctx3[np.maximum(self.slot_row, 0)], -1).astype(np.int32)
         self.t1, self.t2 = self.t1.ravel(), self.t2.ravel()
 
     def _row3(self, ctx: np.ndarray) -> np.ndarray:
         """Row of each 3-byte context in t3, or -1: open addressing with linear probing, all lookups at once."""
         slot = _hash3(ctx)
-        row = self.slots[slot]
-        found = (row >= 0) & (self.ctx3_keys[np.maximum(row, 0)] == ctx)
-        todo = np.flatnonzero((row >= 0) & ~found)  # collided: walk on (rare at this load factor)
-        row[~found] = -1
+        key = self.slot_key[slot]
+        found = key == ctx
+        row = np.where(found, self.slot_row[slot], -1)
+        todo = np.flatnonzero((key >= 0) & ~found)  # collided: walk on (rare at this load factor)
         slot = slot[todo]
         while len(todo):
             slot = (slot + 1) & (_BUCKETS - 1)
-            entry = self.slots[slot]
-            hit = (entry >= 0) & (self.ctx3_keys[np.maximum(entry, 0)] == ctx[todo])
-            row[todo[hit]] = entry[hit]
-            more = (entry >= 0) & ~hit
+            key = self.slot_key[slot]
+            hit = key == ctx[todo]
+            row[todo[hit]] = self.slot_row[slot[hit]]
+            more = (key >= 0) & ~hit
             todo, slot = todo[more], slot[more]
         return row
 
@@ -156,17 +158,14 @@ class ReferenceModel:
         cost[:2] = self.t0[b[:2]]
         cost[2:] = self.t2[(b[:-2] << 16) | (b[1:-1] << 8) | b[2:]]
         row = self._row3((b[:-3] << 16) | (b[1:-2] << 8) | b[2:-1])  # context of position i + 3
-        hit = np.flatnonzero(row >= 0)
-        cost[hit + 3] = self.t3[row[hit], b[hit + 3]]
+        cost[3:] = np.where(row >= 0, self.t3[np.maximum(row, 0) * 256 + b[3:]], cost[3:])
         starts, ends = offsets[:-1], offsets[1:]
         for k, table in ((2, self.t2), (1, self.t1), (0, self.t0)):  # shortest context last wins
             i = starts[starts + k < ends] + k
-            if k == 2:
-                cost[i] = table[(b[i - 2] << 16) | (b[i - 1] << 8) | b[i]]
-            elif k == 1:
-                cost[i] = table[(b[i - 1] << 8) | b[i]]
-            else:
-                cost[i] = table[b[i]]
+            index = b[i].copy()
+            for j in range(1, k + 1):
+                index |= b[i - j] << (8 * j)
+            cost[i] = table[index]
         sums = np.add.reduceat(cost.astype(np.int64), np.minimum(starts, len(b) - 1))
         return np.where(ends > starts, sums, 0) / _STEP
 

@@ -166,8 +166,8 @@ def gopher_repetition(docs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
     n_chars_np = np.maximum(n_chars.to_numpy(), 1)
     for n in TOP_NGRAMS:
         out[f"gopher_repetition_top_{n}_gram_char_frac"] = pl.Series(top_ngram_chars(ng, n) / n_chars_np)
-    for n in DUP_NGRAMS:
-        out[f"gopher_repetition_dup_{n}_gram_char_frac"] = pl.Series(dup_ngram_chars(ng, n) / n_chars_np)
+    for n, chars in dup_ngram_chars(ng, DUP_NGRAMS).items():
+        out[f"gopher_repetition_dup_{n}_gram_char_frac"] = pl.Series(chars / n_chars_np)
     return pl.DataFrame(out)
 
 

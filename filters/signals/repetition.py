@@ -23,14 +23,21 @@ def _u64(key: np.ndarray) -> pl.Series:
 
 
 def _first_seen(key: np.ndarray) -> np.ndarray:
-    return _u64(key).is_first_distinct().to_numpy()
+    """True at the first occurrence of each key (sort-based: cheap for the small arrays of later rounds)."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    out = np.empty(len(key), dtype=bool)
+    out[order] = np.r_[True, ordered[1:] != ordered[:-1]] if len(key) else np.zeros(0, dtype=bool)
+    return out
 
 
 def _member(key: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """key in pool, with polars' hash set (numpy's isin is slow on 64-bit hashes)."""
+    """key in pool."""
     if len(pool) == 0:
         return np.zeros(len(key), dtype=bool)
-    return _u64(key).is_in(_u64(pool).implode()).to_numpy()
+    pool = np.sort(pool)
+    at = np.minimum(np.searchsorted(pool, key), len(pool) - 1)
+    return pool[at] == key
 
 
 class Ngrams:
@@ -79,15 +86,15 @@ def top_ngram_chars(ng: Ngrams, n: int) -> np.ndarray:
     return out
 
 
-def _chain(cand: np.ndarray, end: np.ndarray, n: int) -> np.ndarray:
-    """Token indices the greedy scan counts if every candidate is a true repeat: the first candidate of each
-    document, then repeatedly the first candidate at least n further on before `end` (one past the document's
-    last n-gram start) -- found for all documents by pointer doubling instead of a Python loop."""
+def _chain(cand: np.ndarray, span: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Positions the greedy scan counts if every candidate is a true repeat: the first candidate of each
+    document, then repeatedly the first candidate at least `span` (its n) further on, before `end` (one past
+    the document's last n-gram start) -- for all documents at once by pointer doubling, not a Python loop."""
     if len(cand) == 0:
         return cand
     sentinel = len(cand)
-    nxt = np.searchsorted(cand, cand + n)
-    nxt[cand + n >= end] = sentinel  # the next jump target lies in another document
+    nxt = np.searchsorted(cand, cand + span)
+    nxt[cand + span >= end] = sentinel  # the next jump target lies in another document
     jump = np.append(nxt, sentinel)
     on = np.zeros(sentinel + 1, dtype=bool)
     on[np.flatnonzero(np.r_[True, end[1:] != end[:-1]])] = True  # first candidate of each document
@@ -99,42 +106,50 @@ def _chain(cand: np.ndarray, end: np.ndarray, n: int) -> np.ndarray:
     return cand[on[:sentinel]]
 
 
-def dup_ngram_chars(ng: Ngrams, n: int) -> np.ndarray:
-    """Per document: characters datatrove's `find_all_duplicate(words, n)` counts.
+def dup_ngram_chars(ng: Ngrams, sizes: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """Per n in sizes, per document: characters datatrove's `find_all_duplicate(words, n)` counts.
 
     That scan walks n-gram starts; an n-gram already in its `unique` set is counted and the scan jumps n
     ahead (the n-grams jumped over are never added), otherwise it is added. Only repeated n-grams matter.
     Solved in rounds: assume every n-gram seen earlier (from the round's start) is in the set, pick the jumps
     (`_chain`), then check each counted n-gram had an earlier occurrence the scan visited. A document whose
     first failed check is at v is exact before v; v is really added, and the next round restarts it at v + 1.
+    All sizes run together as separate "documents" (size s of document d is d + s * n_docs, its positions
+    shifted by s * n_tokens), so the rounds are shared.
     """
-    idx, key = ng.repeated[n]
-    doc = ng.doc[idx]
-    last_start = ng.start + ng.counts - n + 1  # one past each document's last n-gram start
-    total = np.zeros(ng.n_docs, dtype=np.int64)
+    n_tokens = len(ng.doc)
+    parts = [(s, n, *ng.repeated[n]) for s, n in enumerate(sizes)]
+    pos = np.concatenate([idx + s * n_tokens for s, _, idx, _ in parts])
+    key = np.concatenate([key ^ np.uint64(n) for _, n, _, key in parts])  # sizes never share a key
+    span = np.concatenate([np.full(len(idx), n) for _, n, idx, _ in parts])
+    chars = np.concatenate([ng.chars(idx, n) for _, n, idx, _ in parts])
+    doc = np.concatenate([ng.doc[idx] + s * ng.n_docs for s, _, idx, _ in parts])
+    # one past each (size, document)'s last n-gram start
+    end = np.concatenate([ng.start + ng.counts - n + 1 + s * n_tokens for s, n in enumerate(sizes)])
+    total = np.zeros(len(sizes) * ng.n_docs, dtype=np.int64)
     seen = np.zeros(0, dtype=np.uint64)  # keys added before the restart point of each unresolved document
-    while len(idx):
-        earlier = ~_first_seen(key) | _member(key, seen)
-        cand = idx[earlier]
-        dups = _chain(cand, last_start[ng.doc[cand]], n)
+    while len(pos):
+        earlier = np.flatnonzero(~_first_seen(key) | _member(key, seen))
+        dups = np.flatnonzero(np.isin(pos, _chain(pos[earlier], span[earlier], end[doc[earlier]])))
         # visited: not strictly inside the window a counted n-gram jumps over
-        j = np.searchsorted(dups, idx, side="left") - 1
-        visited = (j < 0) | (idx >= dups[np.maximum(j, 0)] + n) if len(dups) else np.ones(len(idx), bool)
+        j = np.searchsorted(dups, np.arange(len(pos)), side="left") - 1
+        visited = (j < 0) | (pos >= pos[dups[np.maximum(j, 0)]] + span[dups[np.maximum(j, 0)]])
         where = np.flatnonzero(visited)
-        first_visit = np.zeros(len(idx), dtype=bool)
+        first_visit = np.zeros(len(pos), dtype=bool)
         first_visit[where] = _first_seen(key[where]) & ~_member(key[where], seen)
-        counted = np.isin(idx, dups, assume_unique=True)
-        bad = idx[counted & first_visit]  # counted, but no visited earlier occurrence: really a first sighting
-        first_bad = np.full(ng.n_docs, _NONE, dtype=np.int64)
-        bad_docs, at = np.unique(ng.doc[bad], return_index=True)
-        first_bad[bad_docs] = bad[at]
-        good = dups[dups < first_bad[ng.doc[dups]]]
-        total += np.bincount(ng.doc[good], weights=ng.chars(good, n), minlength=ng.n_docs).astype(np.int64)
+        bad = dups[first_visit[dups]]  # counted, but no visited earlier occurrence: really a first sighting
+        first_bad = np.full(len(total), _NONE, dtype=np.int64)
+        bad_docs, at = np.unique(doc[bad], return_index=True)
+        first_bad[bad_docs] = pos[bad[at]]
+        good = dups[pos[dups] < first_bad[doc[dups]]]
+        total += np.bincount(doc[good], weights=chars[good], minlength=len(total)).astype(np.int64)
         if len(bad_docs) == 0:
             break
         upto = first_bad[doc]
-        added = visited & ~(counted & (idx < upto)) & (idx <= upto) & (upto != _NONE)
-        seen = np.concatenate([seen[_member(seen, key[idx > upto])], key[added]])
-        keep = (upto != _NONE) & (idx > upto)
-        idx, key, doc = idx[keep], key[keep], doc[keep]
-    return total
+        counted = np.zeros(len(pos), dtype=bool)
+        counted[good] = True
+        added = visited & ~counted & (pos <= upto) & (upto != _NONE)
+        keep = (upto != _NONE) & (pos > upto)
+        seen = np.concatenate([seen[_member(seen, key[keep])], key[added]])
+        pos, key, span, chars, doc = pos[keep], key[keep], span[keep], chars[keep], doc[keep]
+    return {n: total[s * ng.n_docs : (s + 1) * ng.n_docs] for s, n in enumerate(sizes)}

@@ -1,15 +1,15 @@
 """Vectorised emulation of datatrove's English word tokenizer (spaCy's blank "en" tokenizer).
 
 Why: datatrove's Gopher and FineWeb filters count, and take n-grams of, the words spaCy's tokenizer yields
-(minus whitespace tokens). Calling spaCy once per document is the slowest part of those filters, so this module
-re-implements its algorithm (`spacy/tokenizer.pyx`: whitespace split, prefix/suffix stripping with special
-cases, URL match, infix split) with polars string expressions over all whitespace-delimited chunks of a batch at
-once. Rust's regex engine has no look-around, so look-behinds are matched as a consumed context character and
-iterative stripping runs in rounds over the (quickly shrinking) set of chunks that still have affixes.
+(minus whitespace tokens), and C4 counts spaCy's sentences. Calling spaCy once per document is the slowest part
+of those filters, so this module re-implements its algorithm (`spacy/tokenizer.pyx`: whitespace split,
+prefix/suffix stripping with special cases, URL match, infix split, the second special-case pass) with polars
+string expressions over all chunks of a batch at once. Rust's regex engine has no look-around, so look-behinds
+are matched as a consumed context character, and the iterative stripping runs in rounds over the (quickly
+shrinking) set of chunks that still have affixes.
 
-Known gaps (measured in docs/readme/signals.md): spaCy's second special-case pass (`_apply_special_cases`, which
-re-merges emoticons split by affix rules, e.g. "word:)") is not emulated, and the URL pattern drops spaCy's
-private-IP exclusions.
+Known gaps (see docs/readme/signals.md): past EXACT_ROUNDS affix tokens at one end of a chunk, the rest of the
+run is split in bulk; spaCy's URL pattern is used without its private-IP exclusions.
 """
 
 from __future__ import annotations
@@ -209,8 +209,20 @@ def _windows(token: pl.Series, starts: np.ndarray, k: int) -> pl.Series:
     return cols.select(pl.concat_str(pl.all(), separator=SEP)).to_series()
 
 
-# SEP-joined tokens of a chunk -> list of tokens; a whitespace token stays whole
-_split_words = pl.when(pl.col("space")).then(pl.concat_list("token")).otherwise(pl.col("token").str.split(SEP))
+def _expand(frame: pl.DataFrame, multi: np.ndarray) -> pl.DataFrame:
+    """One row per token: the rows at `multi`, whose `token` holds several SEP-joined tokens, are repeated, one
+    per token, in place -- a gather and a scatter, not a list explode over every row."""
+    if len(multi) == 0:
+        return frame
+    split = frame["token"].gather(multi).str.replace_all(" +", SEP).str.strip_chars(SEP).str.split(SEP)
+    counts = np.ones(frame.height, dtype=np.int64)
+    counts[multi] = split.list.len().to_numpy()
+    out = frame[np.repeat(np.arange(frame.height), counts)]
+    start = np.cumsum(counts) - counts  # first output row of each input row
+    at = np.repeat(start[multi], counts[multi]) + (
+        np.arange(counts[multi].sum()) - np.repeat(np.cumsum(counts[multi]) - counts[multi], counts[multi])
+    )
+    return out.with_columns(out["token"].scatter(at, split.explode()))
 
 
 def _merge_specials(tokens: pl.DataFrame) -> pl.DataFrame:
@@ -253,9 +265,9 @@ def _merge_specials(tokens: pl.DataFrame) -> pl.DataFrame:
         drop[(i + j)[j < k]] = True
     pieces = hits["w"].replace_strict(p["matcher_patterns"], p["matcher_pieces"])
     merged = tokens.with_columns(token.clone().scatter(i, pieces)).filter(pl.Series(~drop))
-    if pieces.str.contains(SEP, literal=True).any():  # a special case of several tokens ("10a.m." -> 10, a.m.)
-        merged = merged.with_columns(_split_words).explode("token")
-    return merged
+    # a special case may be several tokens ("10a.m." -> "10", "a.m."); rows before i shift by the dropped ones
+    several = pieces.str.contains(SEP, literal=True).to_numpy()
+    return _expand(merged, i[several] - np.cumsum(drop)[i[several]])
 
 
 def _is_plain(c: pl.Expr) -> pl.Expr:
@@ -288,10 +300,11 @@ def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
     ).explode("token", keep_nulls=False)
     space = pieces["token"].str.contains(f"^[{WS}]")
     words = np.flatnonzero(~space.to_numpy())
+    tokens = tokenize_chunks(pieces["token"].gather(words))
     pieces = pieces.with_columns(
-        pieces["token"].clone().scatter(words, tokenize_chunks(pieces["token"].gather(words))),
+        pieces["token"].clone().scatter(words, tokens),
         space.alias("space"),
         pl.when(space).then(-1).otherwise(pl.int_range(pl.len())).alias("cid"),
     )
-    tokens = pieces.with_columns(_split_words).explode("token").filter(pl.col("token") != "")
-    return _merge_specials(tokens).drop("cid")
+    multi = words[tokens.str.contains(SEP, literal=True).to_numpy()]
+    return _merge_specials(_expand(pieces, multi)).drop("cid")

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flows.sources.gzip_members import Gap, GzipMembers, is_gzip
+from flows.sources.gzip_members import GZIP_MAGIC, Gap, GzipMembers, is_gzip
 
 MAX_PAYLOAD_BYTES = 8 << 20  # default: larger payloads are kept only as a prefix, for admission to drop
 HEAD_ALLOWANCE = 64 << 10  # HTTP headers on top of a payload; a larger HTTP head is malformed
@@ -36,6 +36,7 @@ MAX_HEADER_BYTES = 64 << 10  # a WARC header block larger than this is not a hea
 MAX_ID_CHARS = 1024  # longer ids are not ids (the fallback SOURCE#INDEX is used)
 MAX_CLAIMED_ERROR_ROWS = 1_000_000  # a corrupt Parquet row group claiming more rows counts as one error
 _CHUNK = 1 << 20
+_SNIFF_BYTES = 64 << 10  # bytes looked at to tell a gzip stream with a damaged start from plain text
 _CRAWL_RE = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _RESYNC = re.compile(rb"WARC/\d{1,3}\.\d{1,3}\r?\n")  # where reading resumes after a defect
@@ -187,9 +188,9 @@ class _ByteSource:
     """
 
     def __init__(self, stream: BinaryIO) -> None:
-        head = _read_at_least(stream, 2)
+        head = _read_at_least(stream, _SNIFF_BYTES)
         stream = Prepend(head, stream)
-        self._gz = GzipMembers(stream) if is_gzip(head) else None
+        self._gz = GzipMembers(stream) if _gzip_stream(head) else None
         self._raw = stream
         self._buf = b""
         self._pos = 0
@@ -350,7 +351,11 @@ class _ByteSource:
             return self._buf.startswith(b"WARC/", self._pos + k), k
 
     def skip_to_record(self) -> None:
-        """Discard bytes up to the next WARC version line ("WARC/1.0" + newline), or to the end / a gap."""
+        """Discard at least one byte, then up to the next WARC version line ("WARC/1.0" + newline), or to
+        the end / a gap. (Never zero bytes: the record at the position is the one being given up.)"""
+        if not self._fill(1):
+            return
+        self._pos += 1
         while True:
             match = _RESYNC.search(self._buf, self._pos)
             if match is not None:
@@ -360,6 +365,15 @@ class _ByteSource:
             if not self._fill(len(self._buf) - self._pos + 1):
                 self.discard_buffered()
                 return
+
+
+def _gzip_stream(head: bytes) -> bool:
+    """Gzip, also when the first member's header is destroyed: text formats never hold the gzip magic
+    near their start, so a magic after non-text bytes means members follow some damage."""
+    if is_gzip(head):
+        return True
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return not text.startswith((b"WARC/", b"{", b"[")) and GZIP_MAGIC in head
 
 
 def _read_at_least(stream: BinaryIO, n: int) -> bytes:
