@@ -283,6 +283,14 @@ def peakdata_run(paths: list[Path], workdir: Path, tokenizer: str = "cl100k_base
     }
 
 
+def count_responses(warc: Path) -> int:
+    """Response records of a WARC file (the pages both pipelines are given)."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    with open(warc, "rb") as stream:
+        return sum(1 for _ in ArchiveIterator(stream, record_types=WarcRecordType.response, parse_http=False))
+
+
 # --- datatrove --------------------------------------------------------------------------------------------
 
 
@@ -393,12 +401,15 @@ def datatrove_run(warc: Path, workdir: Path, tokenizer_json: Path = HF_TOKENIZER
     rows[1].cpu_s += child_cpu
     rows[1].note = f"includes {child_cpu:.1f} CPU s of the sandbox process"
     rows[0].note = "includes the probes' byte counting of its output"
-    end_to_end = Stage("end to end (executor.run)", "compressed input", rows[0].docs, input_mb, cpu, wall, peak,
-                       note="peak RSS: max of the main process and the sandbox")
+    pages = count_responses(warc) if limit < 0 else rows[0].docs
+    rows[0].docs = max(rows[0].docs, pages)
+    end_to_end = Stage("end to end (executor.run)", "compressed input", pages, input_mb, cpu, wall, peak,
+                       note="docs: every response record of the file, also those its reader skips")
     return {
         "side": "datatrove",
         "inputs": [str(warc)],
-        "records": rows[0].docs,
+        "records": pages,
+        "documents_read": PROBE_TOTALS[0]["docs"],
         "documents_written": PROBE_TOTALS[len(steps) - 1]["docs"],
         "input_mb": input_mb,
         "stages": [s.as_dict() for s in rows],
@@ -552,6 +563,10 @@ def parity_run(warc: Path, repeat: int = 2) -> dict:
         labels, _ = model.predict([" ".join((t[:prefix] if prefix else t).split()) for _, t in udhr], k=1)
         hits = [lab[0].removeprefix("__label__") == code for lab, (code, _) in zip(labels, udhr)]
         accuracy["full text" if prefix == 0 else str(prefix)] = float(np.mean(hits))
+    lid_cpu = {}
+    for prefix in (2000, PREFIX_CHARS):
+        lid_cpu[str(prefix)], _ = _best_cpu(
+            lambda prefix=prefix: model.predict([" ".join(t[:prefix].split()) for t in new_texts], k=1), repeat + 1)
     full_labels, _ = model.predict([" ".join(t.split()) for t in new_texts], k=1)
     full_langs = [lab[0].removeprefix("__label__") for lab in full_labels]
     return {
@@ -567,6 +582,7 @@ def parity_run(warc: Path, repeat: int = 2) -> dict:
         "prefix_chars": {"reference": 2000, "current": PREFIX_CHARS},
         "cpu_s": {"reference": ref_cpu, "current": new_cpu},
         "speed_up": ref_cpu / new_cpu if new_cpu else None,
+        "lid_cpu_s": lid_cpu,
         "repeat": repeat,
     }
 
@@ -703,7 +719,7 @@ class _Args:
     workdir: Path | None = None
     limit: int = -1
     tokenizer: str = "cl100k_base"
-    repeat: int = 2
+    repeat: int = 1
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -714,7 +730,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)")
     parser.add_argument("--limit", type=int, default=-1, help="datatrove: read at most N documents")
     parser.add_argument("--tokenizer", default="cl100k_base", help="peakdata's tokenizer spec")
-    parser.add_argument("--repeat", type=int, default=2, help="parity: best of N timings")
+    parser.add_argument("--repeat", type=int, default=1, help="parity: best of N timings")
     args = _Args(**vars(parser.parse_args(argv)))
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)

@@ -3,7 +3,7 @@
 Why: the vectorised signals exist to be much faster than running datatrove's filters document by document;
 this measures by how much, on the same documents, in one process, with polars held to one thread.
 
-Run: `.venv/bin/python benchmarks/signals.py [--docs 400] [--seed 0]` (needs ../shared/data or
+Run: `.venv/bin/python benchmarks/signals.py [--docs N] [--seed 0]` (needs ../shared/data or
 $PEAKDATA_SHARED_DATA). Prints a markdown table. `real_texts` is shared with tests/test_signals.py.
 """
 
@@ -93,11 +93,11 @@ def main() -> None:
     if os.environ.get("POLARS_MAX_THREADS") != "1":  # "per core": polars sizes its pool on import
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "POLARS_MAX_THREADS": "1"})
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", type=int, default=400, help="documents sampled for both sides")
+    parser.add_argument("--docs", type=int, default=0, help="sample this many documents (default: all 1,050)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     texts = [t for group in real_texts(shared_data()).values() for t in group]
-    sample = random.Random(args.seed).sample(texts, min(args.docs, len(texts)))
+    sample = random.Random(args.seed).sample(texts, args.docs) if 0 < args.docs < len(texts) else texts
     n, mb = len(sample), sum(len(t.encode()) for t in sample) / 1e6
 
     compute_signals(pl.Series(sample[:20]))  # warm-up: regex compilation, reference model tables

@@ -15,7 +15,7 @@ from datatrove.pipeline.filters.c4_filters import POLICY_SUBSTRINGS
 from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION
 
-from filters.signals.repetition import Ngrams, dup_ngram_chars, top_ngram_chars
+from filters.signals.repetition import DOC_MIX, Ngrams, dup_ngram_chars, top_ngram_chars
 from filters.signals.tokenize import WS, tables, tokenize_lines
 
 TOP_NGRAMS = (2, 3, 4)
@@ -26,9 +26,6 @@ C4_MAX_WORD_LENGTH = 1000
 # Python's str.splitlines() boundaries, normalised to "\n" before splitting
 _LINE_BREAKS = r"\r\n|[\r\x{0b}\x{0c}\x{1c}\x{1d}\x{1e}\x{85}\x{2028}\x{2029}]"
 _CITATION = r"\[\d*]|\[edit]|\[citation needed]"  # C4QualityFilter's CITATION_REGEX
-
-
-_MIX = 0x9E3779B97F4A7C15
 
 
 def _cls(chars: set[str] | list[str]) -> str:
@@ -54,7 +51,7 @@ def _dup_stats(items: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
     return (
         # first sighting within its group: a 64-bit hash of (group, value) stands in for the pair
         items.with_columns(
-            (pl.col(value).hash() ^ (pl.col(by).cast(pl.UInt64) * _MIX)).is_first_distinct().alias("_first")
+            (pl.col(value).hash() ^ (pl.col(by).cast(pl.UInt64) * DOC_MIX)).is_first_distinct().alias("_first")
         )
         .group_by(by)
         .agg(

@@ -14,8 +14,9 @@ import numpy as np
 import polars as pl
 
 _P = np.uint64(0x100000001B3)  # odd multiplier of the polynomial n-gram hash
-_DOC_MIX = np.uint64(0x9E3779B97F4A7C15)  # makes equal tokens of different documents hash apart
+DOC_MIX = 0x9E3779B97F4A7C15  # golden-ratio multiplier: makes equal items of different documents hash apart
 _NONE = np.iinfo(np.int64).max
+VECTOR_ROUNDS = 4  # vectorised rounds of dup_ngram_chars before the remaining documents are scanned in Python
 
 
 def _u64(key: np.ndarray) -> pl.Series:
@@ -50,7 +51,7 @@ class Ngrams:
         self.start = np.concatenate([[0], np.cumsum(self.counts)])[:-1]
         self.cum_len = np.concatenate([[0], np.cumsum(token_len.astype(np.int64))])
         hashes = token_hash.astype(np.uint64)
-        key = hashes ^ (self.doc.astype(np.uint64) * _DOC_MIX)
+        key = hashes ^ (self.doc.astype(np.uint64) * np.uint64(DOC_MIX))
         idx = np.arange(len(key))
         self.repeated: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         end = (self.start + self.counts)[self.doc]  # one past the last token of each token's document
@@ -87,11 +88,11 @@ def top_ngram_chars(ng: Ngrams, n: int) -> np.ndarray:
 
 
 def _chain(cand: np.ndarray, span: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Positions the greedy scan counts if every candidate is a true repeat: the first candidate of each
-    document, then repeatedly the first candidate at least `span` (its n) further on, before `end` (one past
-    the document's last n-gram start) -- for all documents at once by pointer doubling, not a Python loop."""
+    """Which candidate positions the greedy scan counts if every candidate is a true repeat: the first candidate
+    of each document, then repeatedly the first candidate at least `span` (its n) further on, before `end` (one
+    past the document's last n-gram start) -- for all documents at once by pointer doubling, no Python loop."""
     if len(cand) == 0:
-        return cand
+        return np.zeros(0, dtype=bool)
     sentinel = len(cand)
     nxt = np.searchsorted(cand, cand + span)
     nxt[cand + span >= end] = sentinel  # the next jump target lies in another document
@@ -103,7 +104,7 @@ def _chain(cand: np.ndarray, span: np.ndarray, end: np.ndarray) -> np.ndarray:
         if (jump == sentinel).all():
             break
         jump = jump[jump]
-    return cand[on[:sentinel]]
+    return on[:sentinel]
 
 
 def dup_ngram_chars(ng: Ngrams, sizes: tuple[int, ...]) -> dict[int, np.ndarray]:
@@ -128,9 +129,11 @@ def dup_ngram_chars(ng: Ngrams, sizes: tuple[int, ...]) -> dict[int, np.ndarray]
     end = np.concatenate([ng.start + ng.counts - n + 1 + s * n_tokens for s, n in enumerate(sizes)])
     total = np.zeros(len(sizes) * ng.n_docs, dtype=np.int64)
     seen = np.zeros(0, dtype=np.uint64)  # keys added before the restart point of each unresolved document
-    while len(pos):
+    for _ in range(VECTOR_ROUNDS):
+        if len(pos) == 0:
+            break
         earlier = np.flatnonzero(~_first_seen(key) | _member(key, seen))
-        dups = np.flatnonzero(np.isin(pos, _chain(pos[earlier], span[earlier], end[doc[earlier]])))
+        dups = earlier[_chain(pos[earlier], span[earlier], end[doc[earlier]])]
         # visited: not strictly inside the window a counted n-gram jumps over
         j = np.searchsorted(dups, np.arange(len(pos)), side="left") - 1
         visited = (j < 0) | (pos >= pos[dups[np.maximum(j, 0)]] + span[dups[np.maximum(j, 0)]])
@@ -152,4 +155,29 @@ def dup_ngram_chars(ng: Ngrams, sizes: tuple[int, ...]) -> dict[int, np.ndarray]
         keep = (upto != _NONE) & (pos > upto)
         seen = np.concatenate([seen[_member(seen, key[keep])], key[added]])
         pos, key, span, chars, doc = pos[keep], key[keep], span[keep], chars[keep], doc[keep]
+    else:
+        _scan(pos, key, span, chars, doc, seen, total)
     return {n: total[s * ng.n_docs : (s + 1) * ng.n_docs] for s, n in enumerate(sizes)}
+
+
+def _scan(
+    pos: np.ndarray,
+    key: np.ndarray,
+    span: np.ndarray,
+    chars: np.ndarray,
+    doc: np.ndarray,
+    seen: np.ndarray,
+    total: np.ndarray,
+) -> None:
+    """datatrove's scan itself, over the repeated n-grams left after VECTOR_ROUNDS: the few documents whose
+    repeats keep starting inside jumped-over windows (each round would only advance them one such repeat)."""
+    added = set(seen.tolist())
+    resume: dict[int, int] = {}  # per document: the scan's next position after its last jump
+    for p, k, n, c, d in zip(pos.tolist(), key.tolist(), span.tolist(), chars.tolist(), doc.tolist(), strict=True):
+        if p < resume.get(d, p):
+            continue
+        if k in added:
+            total[d] += c
+            resume[d] = p + n
+        else:
+            added.add(k)

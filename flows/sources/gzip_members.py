@@ -15,6 +15,7 @@ from typing import BinaryIO
 GZIP_MAGIC = b"\x1f\x8b\x08"
 IN_CHUNK = 256 << 10  # compressed bytes read per call (small: each member end copies the rest)
 OUT_CHUNK = 1 << 20  # decompressed bytes produced per call at most
+MAX_REWIND = 16 << 20  # compressed bytes of one member kept to rescan after it breaks
 _PADDING = b"\x00\r\n\t "  # bytes some writers leave after the last member; not a lost record
 
 
@@ -47,6 +48,7 @@ class GzipMembers:
         self._d: zlib._Decompress | None = None  # decompressor of the member in progress
         self._resync = False  # after a broken member: skip silently to the next header
         self._member_start = 0
+        self._history: bytearray | None = None  # compressed bytes the member in progress has consumed
         self.offset = 0  # decompressed bytes produced so far
         self.members = 0  # members started
         self.gap: Gap | None = None
@@ -62,18 +64,24 @@ class GzipMembers:
             if self._d is None and not self._start_member():
                 return b""
             assert self._d is not None
-            pending = len(self._in)
+            given = self._in
+            pending = len(given)
             try:
-                out = self._d.decompress(self._in, OUT_CHUNK)
+                out = self._d.decompress(given, OUT_CHUNK)
             except zlib.error:
                 self._fail("corrupt_gzip")
-                self._in = self._in[1:]  # look for the next header after the start of the failed input
+                # Look for the next header from just after this member's start: damaged deflate data may
+                # have run on through the members after it before the error showed.
+                self._in = ((bytes(self._history) if self._history is not None else b"") + given)[1:]
+                self._history = None
                 return b""
             if self._d.eof:
                 self._in = self._d.unused_data
                 self._d = None
+                self._history = None
             else:
                 self._in = self._d.unconsumed_tail
+                self._remember(given[: pending - len(self._in)])
             if out:
                 self.offset += len(out)
                 return out
@@ -81,7 +89,18 @@ class GzipMembers:
                 continue
             if not self._read_more():  # the stream ended inside a member
                 self._fail("truncated_gzip")
+                # A damaged member may also run on to the end without an error: rescan what it consumed.
+                self._in = bytes(self._history[1:]) if self._history is not None else b""
+                self._history = None
                 return b""
+
+    def _remember(self, consumed: bytes) -> None:
+        """Keep the compressed bytes of the member in progress (up to a cap) to rescan them if it breaks."""
+        if self._history is not None:
+            if len(self._history) + len(consumed) > MAX_REWIND:
+                self._history = None
+            else:
+                self._history += consumed
 
     def _read_more(self) -> bool:
         if self._eof:
@@ -118,6 +137,7 @@ class GzipMembers:
             return False
         self._resync = False
         self._d = zlib.decompressobj(wbits=31)
+        self._history = bytearray()
         self._member_start = self.offset
         self.members += 1
         return True

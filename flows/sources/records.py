@@ -451,28 +451,30 @@ def iter_warc_frames(stream: BinaryIO, max_block: int) -> Iterator[WarcFrame]:
     twice). Consecutive breaks with nothing read between them count once.
     """
     src = _ByteSource(stream)
-    last_gap = -1  # offset of the last break counted: a break at the same offset is the same damage
+    defect_at = -1  # start of the last record counted as a defect: a break inside its member is the same damage
+    gap_at = -1  # where the last break was met: another break there, with nothing read between, is the same
     while True:
         src.skip_newlines()
+        start = src.offset
         head = src.peek(5)
         if not head:
             gap = src.gap
             if gap is None:
                 return
-            if src.offset != last_gap:
+            if start != gap_at and gap.member_start > defect_at:
                 yield WarcFrame(error=_GAP_ERRORS[gap.reason])
-            last_gap = src.offset
+                defect_at = start
+            gap_at = start
             src.resume()
             continue
         if head != b"WARC/":
-            if len(head) < 5 and b"WARC/".startswith(head):  # the end (or a gap) cuts "WARC/" short
-                error = _GAP_ERRORS[src.gap.reason] if src.gap else "truncated_record"
-            else:
-                error = "malformed_record"
-            yield WarcFrame(error=error)
+            cut = len(head) < 5 and b"WARC/".startswith(head)  # the end (or a gap) cuts "WARC/" short
+            gap = src.gap if cut else None
+            yield WarcFrame(error=_GAP_ERRORS[gap.reason] if gap else "truncated_record" if cut else "malformed_record")
+            defect_at = start
             src.skip_to_record()
-            if error != "malformed_record":
-                last_gap = src.offset
+            if cut:
+                gap_at = src.offset
             continue
         raw_head = src.read_head(MAX_HEADER_BYTES)
         if raw_head is None:
@@ -480,16 +482,18 @@ def iter_warc_frames(stream: BinaryIO, max_block: int) -> Iterator[WarcFrame]:
                 gap = src.gap
                 src.discard_buffered()
                 yield WarcFrame(error=_GAP_ERRORS[gap.reason] if gap else "truncated_record")
-                last_gap = src.offset
+                gap_at = src.offset
             else:
                 yield WarcFrame(error="malformed_record")
                 src.skip_to_record()
+            defect_at = start
             continue
         version, headers = _parse_warc_head(raw_head)
         rtype = headers.get("warc-type", "").strip().lower()
         length = _content_length(headers)
         if length is None:
             yield WarcFrame(version, rtype, headers, error="malformed_record")
+            defect_at = start
             src.skip_to_record()
             continue
         if length <= max_block:
@@ -499,6 +503,7 @@ def iter_warc_frames(stream: BinaryIO, max_block: int) -> Iterator[WarcFrame]:
             block, oversized = src.read(max_block), True
             got = len(block) + (src.skip(length - max_block) if len(block) == max_block else 0)
         if got < length:  # the stream ended (or a member broke) inside the block
+            defect_at = start
             inner = -1 if oversized else _inner_record(block)
             if inner >= 0:
                 yield WarcFrame(version, rtype, headers, error="length_mismatch")
@@ -506,11 +511,12 @@ def iter_warc_frames(stream: BinaryIO, max_block: int) -> Iterator[WarcFrame]:
                 continue
             gap = src.gap
             yield WarcFrame(version, rtype, headers, error=_GAP_ERRORS[gap.reason] if gap else "truncated_record")
-            last_gap = src.offset
+            gap_at = src.offset
             continue
         ends, newlines = src.record_follows()
         if not ends:
             yield WarcFrame(version, rtype, headers, error="length_mismatch")
+            defect_at = start
             inner = -1 if oversized else _inner_record(block)
             if inner >= 0:
                 src.unread(block[inner:])
@@ -522,7 +528,7 @@ def iter_warc_frames(stream: BinaryIO, max_block: int) -> Iterator[WarcFrame]:
         if gap is not None and gap.member_start < src.offset and src.at_end():
             # the member holding (the end of) this record broke after it: its bytes are not trustworthy
             yield WarcFrame(version, rtype, headers, error=_GAP_ERRORS[gap.reason])
-            last_gap = src.offset
+            defect_at, gap_at = start, src.offset
             continue
         yield WarcFrame(version, rtype, headers, block, oversized)
 
