@@ -444,6 +444,8 @@ def _summary(sections: dict) -> list[str]:
             f"- The same work as the datatrove pipeline only (read, extract, quality signals, tokens, Parquet; no LID, "
             f"dedup or score): {same:.1f} CPU s → {a['docs'] / same:,.0f} docs/s per core, "
             f"**{a['docs'] / same / rate:.1f}x**; with LID {a['docs'] / same_lid / rate:.1f}x.",
+            f"- For 10x with everything, peakdata's path must take at most {a['docs'] / rate / 10:.1f} CPU s on these "
+            f"pages (now {a['cpu_s']:.1f} s); per stage see below.",
         ]
     audit = sections.get("audit")
     if audit and audit.get("docs_per_cpu_s"):
@@ -455,6 +457,11 @@ def _summary(sections: dict) -> list[str]:
         if row["workers"] == 2 and row.get("speed_up"):
             lines.append(f"- crawl-sample, 2 vs 1 workers ({row['runner']}): speed-up {row['speed_up']:.2f}x of the "
                          f"shard-reading span.")
+    pools = scaling.get("pools", {})
+    if pools.get("ok"):
+        busy = [r["busy_cores"] for r in pools["data"]["rows"]]
+        lines.append(f"- The scaling runs got {min(busy):.2f}–{max(busy):.2f} busy cores (CPU s / wall s) with 1 or 2 "
+                     "workers: where that stays below the worker count, the machine had no free core to scale onto.")
     overhead = sections.get("overhead", {})
     if overhead:
         parts = [f"{k}: {v['wall_s']:.1f} s wall / {v.get('cpu_s', 0):.1f} CPU s" for k, v in overhead.items()

@@ -78,7 +78,7 @@ def test_jsonl_ids_broken_lines_and_missing_text():
 def test_truncated_jsonl_gzip():
     data = gzip.compress(("\n".join(json.dumps({"text": f"doc {i}"}) for i in range(1000))).encode())
     records = list(iter_records(io.BytesIO(data[: len(data) // 2]), "d.jsonl.gz", "jsonl", SourceInfo()))
-    assert records[-1].error == "corrupt_gzip"
+    assert records[-1].error == "truncated_record"
     assert all(r.error is None for r in records[:-1]) and len(records) > 1
 
 

@@ -129,7 +129,13 @@ def _ratio_series(num: pl.Series, den: pl.Series) -> pl.Series:
     return pl.select(_ratio(pl.lit(num), pl.lit(den))).to_series()
 
 
-def gopher_repetition(docs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+def newline_pieces(docs: pl.DataFrame) -> pl.DataFrame:
+    """`text.split("\n")` per document (columns doc, line): FineWeb's lines and, minus the empty ones, the
+    non-empty pieces of Gopher repetition's `re.split("\n+", text)`."""
+    return docs.select("doc", pl.col("text").str.split("\n").alias("line")).explode("line", keep_nulls=False)
+
+
+def gopher_repetition(docs: pl.DataFrame, pieces: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
     """GopherRepetitionFilter's signals: duplicate paragraphs/lines and word n-gram repetition."""
     n_docs = docs.height
     text = pl.col("text")
@@ -139,8 +145,8 @@ def gopher_repetition(docs: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
     )
     para = _per_doc(n_docs, _dup_stats(paras, "doc", "p"), {"n": 1, "dup": 0, "dup_chars": 0})
     # re.split("\n+", text): non-empty pieces, plus "" at either end when the text starts/ends with "\n"
-    lines = docs.select("doc", text.str.extract_all(r"[^\n]+").alias("l")).explode("l", keep_nulls=False)
-    line = _per_doc(n_docs, _dup_stats(lines, "doc", "l"), {"n": 0, "dup": 0, "dup_chars": 0})
+    lines = pieces.filter(pl.col("line") != "")
+    line = _per_doc(n_docs, _dup_stats(lines, "doc", "line"), {"n": 0, "dup": 0, "dup_chars": 0})
     edges = docs.select(
         text.str.starts_with("\n").cast(pl.Int64).alias("a"), text.str.ends_with("\n").cast(pl.Int64).alias("b")
     )
@@ -279,13 +285,9 @@ def c4(docs: pl.DataFrame, lines: pl.DataFrame, tokens: pl.DataFrame) -> pl.Data
     )
 
 
-def fineweb(docs: pl.DataFrame, n_words: pl.Series) -> pl.DataFrame:
+def fineweb(docs: pl.DataFrame, pieces: pl.DataFrame, n_words: pl.Series) -> pl.DataFrame:
     """FineWebQualityFilter's signals over `text.split("\\n")` minus blank lines."""
-    lines = (
-        docs.select("doc", pl.col("text").str.split("\n").alias("line"))
-        .explode("line", keep_nulls=False)
-        .filter(_stripped(pl.col("line")) != "")
-    )
+    lines = pieces.filter(_stripped(pl.col("line")) != "")
     line = pl.col("line")
     stats = lines.group_by("doc").agg(
         pl.len().alias("n"),
@@ -314,14 +316,15 @@ def heuristic_signals(texts: pl.Series) -> pl.DataFrame:
     lines = split_lines(docs)
     tokens = tokenize_lines(lines.select("doc", "lid", "line"))
     words = tokens.filter(~pl.col("space"))
+    pieces = newline_pieces(docs)
     gq = gopher_quality(docs, lines, words)
     return pl.concat(
         [
             pl.DataFrame({"n_chars": docs["text"].str.len_chars().cast(pl.Int64)}),
             gq,
-            gopher_repetition(docs, words),
+            gopher_repetition(docs, pieces, words),
             c4(docs, lines, tokens),
-            fineweb(docs, gq["n_words"]),
+            fineweb(docs, pieces, gq["n_words"]),
         ],
         how="horizontal",
     )

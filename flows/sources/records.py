@@ -370,10 +370,14 @@ class _ByteSource:
 def _gzip_stream(head: bytes) -> bool:
     """Gzip, also when the first member's header is destroyed: text formats never hold the gzip magic
     near their start, so a magic after non-text bytes means members follow some damage."""
-    if is_gzip(head):
+    if is_gzip(head) or sum(a == b for a, b in zip(head[:3], GZIP_MAGIC)) >= 2:  # the first header damaged
         return True
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return not text.startswith((b"WARC/", b"{", b"[")) and GZIP_MAGIC in head
+    if text.startswith(b"WARC/"):
+        return False
+    if text.startswith((b"{", b"[")) and not any(b < 0x20 and b not in (9, 10, 13) for b in text[:256]):
+        return False  # JSON text: raw control bytes (as in a gzip header) never occur in it
+    return GZIP_MAGIC in head
 
 
 def _read_at_least(stream: BinaryIO, n: int) -> bytes:
