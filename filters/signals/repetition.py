@@ -115,8 +115,9 @@ def dup_ngram_chars(ng: Ngrams, sizes: tuple[int, ...]) -> dict[int, np.ndarray]
     Solved in rounds: assume every n-gram seen earlier (from the round's start) is in the set, pick the jumps
     (`_chain`), then check each counted n-gram had an earlier occurrence the scan visited. A document whose
     first failed check is at v is exact before v; v is really added, and the next round restarts it at v + 1.
-    All sizes run together as separate "documents" (size s of document d is d + s * n_docs, its positions
-    shifted by s * n_tokens), so the rounds are shared.
+    Documents still unresolved after VECTOR_ROUNDS rounds are finished by the scan itself (`_scan`). All sizes
+    run together as separate "documents" (size s of document d is d + s * n_docs, its positions shifted by
+    s * n_tokens), so the rounds are shared.
     """
     n_tokens = len(ng.doc)
     parts = [(s, n, *ng.repeated[n]) for s, n in enumerate(sizes)]
