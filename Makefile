@@ -52,7 +52,10 @@ test: $(TEST_STAMP) chromium postgresql
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
+# datatrove's WarcReader (the side-by-side baseline) needs warcio, cchardet and python-magic.
 bench: $(TEST_STAMP)
+	$(PIP) install -q -e '.[test,gpu,s3,bench]'
+	$(PIP) install -q --force-reinstall --no-deps "fasttext-numpy2-wheel>=0.9.2"
 	$(PY) -m benchmarks.run_all
 
 stack-up: $(STAMP)
