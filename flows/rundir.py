@@ -51,11 +51,15 @@ class RunDir:
 
 
 def shard_key(source: str) -> str:
-    """Stable, file-system-safe shard name for an input (a path or URL)."""
+    """Stable, file-system-safe shard name for an input (a path or URL).
+
+    ASCII letters, digits and `-_.` only, at most 60 of them, plus a digest of the whole source: never a
+    path separator or `..` component, never longer than a file name may be, distinct for distinct sources.
+    """
     stem = Path(source.rstrip("/").rsplit("/", 1)[-1]).name
     for suffix in (".gz", ".warc", ".wet", ".wat", ".jsonl", ".json", ".parquet"):
         stem = stem.removesuffix(suffix)
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:60]
+    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "_" for c in stem)[:60]
     return f"{safe}-{hashlib.sha1(source.encode()).hexdigest()[:10]}"
 
 

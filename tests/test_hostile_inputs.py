@@ -422,3 +422,38 @@ def test_hostile_listing_through_the_flow(tmp_path: Path, prefect_harness: None)
     docs = pl.read_parquet(RunDir(tmp_path / "out").shards("documents"))
     assert not any("SECRET-CANARY" in t for t in docs["text"])
     assert all(s.startswith(mirror.as_uri() + "/") for s in docs["source_file"])
+
+
+def test_real_oddities_through_the_flow(shared_data: Path, prefect_harness: None, tmp_path: Path) -> None:
+    """The real oddities in ../shared/data (a wget WARC/1.1 with resource records, an archive of revisits, a
+    WAT file, a WET file) and real files damaged here (cut, a corrupted member): accounting holds per file."""
+    from flows.crawl_sample import crawl_sample
+
+    head = (shared_data / "cc_warc/resiliparse-CC-MAIN-2020-34-head.warc.gz").read_bytes()
+    damaged = bytearray(head)
+    damaged[40_000:40_040] = b"\xff" * 40
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "head-cut.warc.gz").write_bytes(head[: len(head) * 6 // 10])
+    (inputs / "head-damaged.warc.gz").write_bytes(bytes(damaged))
+    real = ["warc_noncc/dolma-sample-0000.warc.gz", "warc_noncc/pywb-iana.warc.gz", "cc_wat/whirlwind.warc.wat.gz",
+            "cc_wet/whirlwind.warc.wet.gz"]
+    result = crawl_sample(input=[str(inputs)] + [str(shared_data / p) for p in real], out=str(tmp_path / "out"))
+    shards = {Path(s["source_file"]).name: s for s in result["shards"]}
+    assert result["failures"] == []
+    assert shards["dolma-sample-0000.warc.gz"]["records_read"] == 22
+    assert shards["dolma-sample-0000.warc.gz"]["skipped_record_types"] == {"warcinfo": 1, "request": 22,
+                                                                            "metadata": 1, "resource": 2}
+    assert shards["pywb-iana.warc.gz"]["records_read"] == 48
+    assert shards["pywb-iana.warc.gz"]["skipped_record_types"]["revisit"] == 123
+    assert shards["whirlwind.warc.wet.gz"]["documents"] == 1
+    assert shards["whirlwind.warc.wat.gz"]["skipped_record_types"] == {"warcinfo": 1, "wat_non_response": 1}
+    cut, hit = shards["head-cut.warc.gz"], shards["head-damaged.warc.gz"]
+    assert cut["errors"] == {"truncated_record": 1} and 5 <= cut["records_read"] < 16
+    assert sum(hit["errors"].values()) + sum(k.endswith(":corrupt_gzip") for k in hit["skipped_record_types"]) == 1
+    assert hit["records_read"] - sum(hit["errors"].values()) >= 15
+    for s in shards.values():
+        assert s["records_read"] == s["documents"] + sum(s["dropped"].values()) + sum(s["errors"].values())
+    counts = result["counts"]
+    assert counts["records_read"] == counts["documents"] + sum(counts["dropped"].values()) + sum(
+        counts["errors"].values())

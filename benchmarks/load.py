@@ -1,0 +1,183 @@
+"""Load benchmark: a large synthetic demo crawl through `flows run crawl-sample` (optionally the whole
+`quality-audit`), sampling memory and throughput over time.
+
+What it shows: peak memory is set by configuration (workers × batch size × payload limit), not by the size
+of the input, and throughput is steady from start to end (no slow-down as the run grows). It samples, every
+0.5 s, the RSS of the flow's process tree (the CLI process and any worker processes; the temporary Prefect
+API server it starts is reported apart), and counts documents as shards finish (their marker JSON appears).
+
+    .venv/bin/python benchmarks/load.py --records 1000000 --files 100 --workers 2 --work /tmp/peakdata-load
+
+Writes WORK/load-result.json and prints a Markdown summary (for docs/readme/robustness.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def generate(folder: Path, records: int, files: int, seed: int, workers: int) -> float:
+    """Write the demo crawl unless the same one is there already; returns seconds spent."""
+    truth = folder / f"DEMO-CRAWL-{seed}.truth"
+    if truth.exists():
+        meta = json.loads(truth.read_text())
+        if meta.get("n_records") == records and meta.get("n_files") == files:
+            return 0.0
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "flows.sources.demo", str(folder), "--records", str(records), "--files",
+                    str(files), "--seed", str(seed), "--workers", str(workers)], check=True, cwd=REPO,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _tree_rss(proc: psutil.Process) -> tuple[int, int]:
+    """(RSS of the flow's processes, RSS of the Prefect API server) in bytes."""
+    flow = server = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            rss = p.memory_info().rss
+            cmd = " ".join(p.cmdline())
+        except psutil.Error:
+            continue
+        if "uvicorn" in cmd or "prefect.server" in cmd or "server start" in cmd:
+            server += rss
+        else:
+            flow += rss
+    return flow, server
+
+
+def run_and_sample(cmd: list[str], out: Path, log: Path, interval: float = 0.5) -> dict:
+    """Run the flow; sample RSS and finished shards until it exits."""
+    samples: list[dict] = []
+    seen: dict[str, dict] = {}
+    reading_from: float | None = None
+    started = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO)
+        ps = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            now = time.perf_counter() - started
+            try:
+                flow, server = _tree_rss(ps)
+            except psutil.Error:
+                flow = server = 0
+            folder = out / "documents"
+            if reading_from is None and folder.is_dir() and any(folder.glob(".part-*.tmp")):
+                reading_from = now  # the first shard is being written: Prefect's start-up is over
+            for marker in folder.glob("part-*.json") if folder.is_dir() else []:
+                if marker.name not in seen:
+                    try:
+                        data = json.loads(marker.read_text())
+                    except (OSError, ValueError):
+                        continue
+                    seen[marker.name] = {"t": now, "documents": data.get("documents", 0),
+                                         "records": data.get("records_read", 0)}
+            samples.append({"t": round(now, 2), "flow_rss_mb": round(flow / 2**20, 1),
+                            "server_rss_mb": round(server / 2**20, 1), "shards_done": len(seen)})
+            time.sleep(interval)
+    wall = time.perf_counter() - started
+    return {"returncode": proc.returncode, "wall_s": round(wall, 1), "samples": samples,
+            "reading_from": reading_from or 0.0, "shards": sorted(seen.values(), key=lambda s: s["t"])}
+
+
+def slices(shards: list[dict], samples: list[dict], reading_from: float, n: int = 10) -> list[dict]:
+    """Documents/s and peak RSS in each tenth of the reading phase (from the first shard being written to
+    the last one finishing: Prefect's start-up is excluded)."""
+    if not shards:
+        return []
+    end = shards[-1]["t"]
+    width = (end - reading_from) / n or 1.0
+    rows = []
+    for i in range(n):
+        lo, hi = reading_from + i * width, reading_from + (i + 1) * width
+        done = [s for s in shards if lo < s["t"] <= hi or (i == 0 and s["t"] <= lo)]
+        docs, records = sum(s["documents"] for s in done), sum(s["records"] for s in done)
+        rss = [s["flow_rss_mb"] for s in samples if lo <= s["t"] <= hi]
+        rows.append({"slice": i + 1, "from_s": round(lo, 1), "to_s": round(hi, 1), "shards": len(done),
+                     "records": records, "documents": docs, "docs_per_s": round(docs / width, 1),
+                     "peak_flow_rss_mb": max(rss, default=0.0)})
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="flow workers (default: the flow's, = cores)")
+    parser.add_argument("--runner", default="threads", choices=["threads", "processes"])
+    parser.add_argument("--audit", action="store_true", help="run the whole quality-audit, not only crawl-sample")
+    parser.add_argument("--then", default="", help="comma-separated flows to run next on the same --out, each "
+                        "sampled alike (e.g. deduplicate,quality-classify,tally-stocks)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/peakdata-load"))
+    args = parser.parse_args()
+    crawl, out = args.work / "crawl", args.work / "out"
+    args.work.mkdir(parents=True, exist_ok=True)
+    gen_s = generate(crawl, args.records, args.files, args.seed, args.workers or os.cpu_count() or 1)
+    if out.exists():
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+    flow = "quality-audit" if args.audit else "crawl-sample"
+    cmd = [sys.executable, "-m", "flows.cli", "run", flow, "--input", str(crawl), "--out", str(out),
+           "--runner", args.runner]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    run = run_and_sample(cmd, out, args.work / "flow.log")
+    table = slices(run["shards"], run["samples"], run["reading_from"])
+    documents = sum(s["documents"] for s in run["shards"])
+    records = sum(s["records"] for s in run["shards"])
+    rates = [r["docs_per_s"] for r in table]
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
+                    "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version(),
+                    "load_average_at_end": os.getloadavg()},
+        "command": " ".join(cmd), "flow": flow, "records": args.records, "files": args.files,
+        "workers": args.workers, "runner": args.runner, "generate_s": round(gen_s, 1), "returncode": run["returncode"],
+        "wall_s": run["wall_s"], "records_read": records, "documents": documents,
+        "reading_s": round(run["shards"][-1]["t"] - run["reading_from"], 1) if table else 0.0,
+        "docs_per_s_overall": round(documents / max(run["shards"][-1]["t"] - run["reading_from"], 1e-9), 1)
+        if table else 0.0,
+        "peak_flow_rss_mb": max((s["flow_rss_mb"] for s in run["samples"]), default=0.0),
+        "peak_server_rss_mb": max((s["server_rss_mb"] for s in run["samples"]), default=0.0),
+        "slowest_to_fastest_slice": round(min(rates) / max(rates), 3) if rates and max(rates) else None,
+        "slices": table, "samples": run["samples"],
+    }
+    result["then"] = []
+    for name in [n for n in args.then.split(",") if n]:
+        stage_cmd = [sys.executable, "-m", "flows.cli", "run", name, "--out", str(out), "--runner", args.runner]
+        stage_cmd += ["--workers", str(args.workers)] if args.workers else []
+        stage = run_and_sample(stage_cmd, out / f".{name}-none", args.work / f"{name}.log")
+        result["then"].append({"flow": name, "returncode": stage["returncode"], "wall_s": stage["wall_s"],
+                               "docs_per_s": round(documents / stage["wall_s"], 1),
+                               "peak_flow_rss_mb": max((s["flow_rss_mb"] for s in stage["samples"]), default=0.0),
+                               "samples": stage["samples"]})
+    (args.work / "load-result.json").write_text(json.dumps(result, indent=1))
+    print(f"{flow}: {records:,} records → {documents:,} documents in {run['wall_s']} s wall "
+          f"(rc {run['returncode']}); generation {gen_s:.0f} s")
+    print(f"peak RSS: flow processes {result['peak_flow_rss_mb']} MB, Prefect server {result['peak_server_rss_mb']} MB")
+    print(f"reading phase {result['reading_s']} s, {result['docs_per_s_overall']} docs/s overall; slowest/fastest "
+          f"tenth {result['slowest_to_fastest_slice']}")
+    print("\n| tenth | seconds | shards done | documents | docs/s | peak flow RSS (MB) |\n|---|---|---|---|---|---|")
+    for r in table:
+        print(f"| {r['slice']} | {r['from_s']}–{r['to_s']} | {r['shards']} | {r['documents']:,} | {r['docs_per_s']} | "
+              f"{r['peak_flow_rss_mb']} |")
+    for stage in result["then"]:
+        print(f"then {stage['flow']}: {stage['wall_s']} s wall (rc {stage['returncode']}), "
+              f"{stage['docs_per_s']} docs/s, peak flow RSS {stage['peak_flow_rss_mb']} MB")
+    return run["returncode"] or max((s["returncode"] for s in result["then"]), default=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
