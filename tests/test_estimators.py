@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.tokens import extract_pages
 from stats.estimators import (
     FileDesign,
     estimate_cells,
@@ -21,20 +22,6 @@ from stats.estimators import (
     union_replicates,
 )
 from stats.tokens import count_tokens
-
-
-def extract_pages(warc: Path) -> list[str]:
-    """Main-content text of every HTML response record, as crawl-sample extracts it."""
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
-    from resiliparse.extract.html2text import extract_plain_text
-    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
-
-    texts = []
-    with warc.open("rb") as stream:
-        for record in ArchiveIterator(stream, record_types=WarcRecordType.response, parse_http=True):
-            body = record.reader.read()
-            texts.append(extract_plain_text(bytes_to_str(body, detect_encoding(body)), main_content=True))
-    return texts
 
 
 @pytest.fixture(scope="session")
