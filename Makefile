@@ -67,5 +67,19 @@ stack-down:
 deploy: $(STAMP)
 	$(VENV)/bin/flows deploy
 
+# A background Prefect server on 127.0.0.1 that `flows run` reuses (saves Prefect's start-up on every run).
+.PHONY: server-start server-stop
+server-start: $(STAMP)
+	$(VENV)/bin/flows server start
+
+server-stop:
+	$(VENV)/bin/flows server stop
+
+# README.md is assembled from docs/readme/*.md and the flows' signatures (a test checks it is up to date).
+.PHONY: readme
+readme: $(STAMP)
+	$(PY) docs/build_readme.py
+
 clean:
+	@if [ -x $(VENV)/bin/flows ]; then $(VENV)/bin/flows server stop; fi  # its database lives in .prefect
 	rm -rf $(OUT) .prefect .pytest_cache

@@ -6,19 +6,22 @@ Exit codes: 0 success, 2 usage error, 1 failure (a one-line message; the traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
+import logging
 import os
 import re
 import sys
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flows.registry import FLOWS, load_flow
 
 USAGE_ERRORS = ("InputError", "ValueError")
+HEARTBEAT_SETTINGS = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"}
 
 
 def _doc_args(fn: Callable) -> dict[str, str]:
@@ -84,6 +87,45 @@ def _list() -> int:
     return 0
 
 
+def _connect(debug: bool) -> None:
+    """Use the server of `flows server start` when no Prefect API is configured; say so where it matters."""
+    from flows.local_server import connect
+
+    choice = connect()
+    if choice.warning:
+        print(f"flows: {choice.warning}", file=sys.stderr)
+    elif choice.source == "flows server" and (debug or sys.stderr.isatty()):
+        print(f"flows: Prefect API {choice.url} (started by `flows server start`)", file=sys.stderr)
+    elif choice.source == "ephemeral" and sys.stderr.isatty():
+        print("flows: no Prefect server, so Prefect starts a temporary one (10-20 s); `flows server start` once "
+              "makes later runs start in seconds", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _without_heartbeats() -> Iterator[None]:
+    """No flow-run heartbeats, unless the user asked for them.
+
+    Prefect 3.8 joins each flow run's heartbeat thread at exit, and that thread sleeps in 1 s steps: up to 1 s of
+    wall time per flow run, for an event that only crash-detection automations read. A `flows run` process
+    reports its own crash; deployments (workers) keep their heartbeats because they never pass through here.
+    """
+    if HEARTBEAT_SETTINGS & os.environ.keys():
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def _quiet_prefect_services() -> None:
+    """Prefect's background services log under their class names, outside the `prefect` logger that
+    PREFECT_LOGGING_LEVEL quiets: at exit, "EventsWorker - Still processing items" would follow our one-line
+    messages whenever task-run events are still being sent. Their errors still show."""
+    for name in ("EventsWorker", "APILogWorker"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _run(name: str, argv: list[str]) -> int:
     if name not in FLOWS:
         print(f"flows: unknown flow {name!r}; `flows list` shows the flows", file=sys.stderr)
@@ -91,8 +133,12 @@ def _run(name: str, argv: list[str]) -> int:
     flow = load_flow(name)
     args = vars(build_parser(name, flow.fn).parse_args(argv))
     debug = args.pop("debug")
+    if not debug:
+        _quiet_prefect_services()
+    _connect(debug)
     try:
-        result = flow(**args)
+        with _without_heartbeats():
+            result = flow(**args)
     except KeyboardInterrupt:
         print("flows: interrupted; re-run the same command to resume (finished shards are kept)", file=sys.stderr)
         return 130
@@ -127,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--debug" not in argv:  # before Prefect is imported: our one-line messages replace its logs
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+        if argv[:1] == ["run"]:  # and the temporary server's: its services' shutdown noise came after "done"
+            os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     parser = argparse.ArgumentParser(prog="flows", description="peakdata flows: measure text stocks, forecast.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the flows")
@@ -135,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("name", nargs="?")
     sub.add_parser("deploy", help="register every flow's deployment from infra/prefect.yaml", add_help=False)
     sub.add_parser("serve", help="serve the deployments from this process (no work pool needed)", add_help=False)
+    sub.add_parser("server", help="start|stop|status|env of a background Prefect server that `flows run` reuses",
+                   add_help=False)
+    if argv[:1] == ["server"]:
+        from flows import local_server  # no Prefect import: status answers at once
+
+        return local_server.main(argv[1:])
     if argv[:1] in (["deploy"], ["serve"]):
         from flows import deployments  # Prefect deployment machinery only when asked for
 

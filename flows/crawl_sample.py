@@ -6,7 +6,9 @@ design (files drawn from which population, records kept per file) goes to the ma
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import random
 from pathlib import Path
 from typing import Literal
@@ -31,6 +33,20 @@ def read_file(source: str, shard: str, options: ReadOptions, digest: str) -> dic
     if finished is not None:
         return finished | {"reused": True}
     return read_into_shard(source, Path(shard), options, digest)
+
+
+def input_bytes(sources: list[str]) -> int:
+    """Bytes of the local input files, for `--runner auto`.
+
+    Remote files count 0: their size is unknown before reading, and threads overlap their network waits (which
+    release the GIL), so `auto` keeps threads for them unless the local input alone is large.
+    """
+    total = 0
+    for source in sources:
+        if "://" not in source:
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(source)
+    return total
 
 
 def draw_local_files(files: list[str], n_files: int | None, file_fraction: float | None, seed: int) -> list[str]:
@@ -84,7 +100,7 @@ def crawl_sample(
     crawl_name: str | None = None,
     seed: int = 0,
     workers: int | None = None,
-    runner: Runner = "threads",
+    runner: Runner = "auto",
     dask_address: str | None = None,
 ) -> dict:
     """Read crawl files (WARC/WET/WAT, JSONL, Parquet) into Parquet shards with exact accounting.
@@ -104,7 +120,8 @@ def crawl_sample(
         crawl_name: Crawl name to record for local inputs (default: from paths or warcinfo).
         seed: Seed of every random choice.
         workers: Parallel workers (default: the number of cores).
-        runner: Task runner: threads, processes or dask.
+        runner: Task runner: auto (worker processes for large GIL-bound stages, else threads), threads,
+            processes or dask.
         dask_address: Address of an existing Dask scheduler (with runner=dask).
     """
     if not input and not crawl:
@@ -133,7 +150,8 @@ def crawl_sample(
         calls.append({"source": source, "shard": str(shard), "options": options, "digest": digest})
     for table in ("documents", "wat"):
         prune(run.table(table), {Path(c["shard"]).name for c in calls if Path(c["shard"]).parent.name == table})
-    results = run_tasks(read_file, calls, runner, workers, dask_address)
+    results = run_tasks(read_file, calls, runner, workers, dask_address, gil_bound=True,
+                        work_bytes=input_bytes([c["source"] for c in calls]))
     parts = sorted((r for r in results if isinstance(r, dict)), key=lambda p: p["source_file"])
     failures = [{"source_file": c["source"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]

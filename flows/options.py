@@ -2,6 +2,6 @@
 
 from typing import Literal
 
-Runner = Literal["threads", "processes", "dask"]
+Runner = Literal["auto", "threads", "processes", "dask"]
 Extractor = Literal["resiliparse", "trafilatura"]
 Device = Literal["auto", "cpu", "cuda"]

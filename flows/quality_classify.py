@@ -10,7 +10,6 @@ from prefect import flow, task
 
 from filters.classifiers import load_scorer
 from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
-from filters.signals import compute_signals
 from flows.crawl_sample import DEFAULT_OUT
 from flows.options import Device, Runner
 from flows.rundir import (
@@ -34,6 +33,8 @@ def score_shard(documents: str, quality: str, scorer_spec: dict, digest: str) ->
     finished = load_finished(Path(quality), digest)
     if finished is not None:
         return finished | {"reused": True}
+    from filters.signals import compute_signals  # datatrove's word lists: imported by the stage that uses them
+
     scorer = load_scorer(**scorer_spec)
     writer = None
     rows = 0
@@ -77,7 +78,7 @@ def quality_classify(
     high_percentile: float | None = None,
     low_percentile: float | None = None,
     workers: int | None = None,
-    runner: Runner = "threads",
+    runner: Runner = "auto",
     dask_address: str | None = None,
 ) -> dict:
     """Score every document (signals as columns + quality_score) and assign high/medium/low tiers.
@@ -94,7 +95,8 @@ def quality_classify(
         high_percentile: Instead of high_threshold: the top (100 - P)% of documents are high quality.
         low_percentile: Instead of low_threshold: the bottom P% of documents are low quality.
         workers: Parallel workers (default: the number of cores).
-        runner: Task runner: threads, processes or dask.
+        runner: Task runner: auto (worker processes for large GIL-bound stages, else threads), threads,
+            processes or dask.
         dask_address: Address of an existing Dask scheduler (with runner=dask).
     """
     run = RunDir(out)

@@ -6,10 +6,8 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.artifacts import publish_artifacts
 from flows.crawl_sample import DEFAULT_OUT
 from flows.rundir import read_json
-from forecasts.report import build_report
 
 
 @flow(name="report", log_prints=True)
@@ -19,6 +17,9 @@ def report(out: str = DEFAULT_OUT) -> str:
     Args:
         out: Run directory of a previous run (manifest.json and the tables it holds).
     """
+    from flows.artifacts import publish_artifacts  # Plotly and the report modules: only when a report is built
+    from forecasts.report import build_report
+
     path = build_report(Path(out))
     manifest = Path(out) / "manifest.json"
     publish_artifacts(Path(out), read_json(manifest) if manifest.exists() else {})

@@ -20,6 +20,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flows.processes import process_alive
+
 TABLES = ("documents", "wat", "dedup", "quality", "tiers", "tokens")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -157,22 +159,12 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
     removed = []
     for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
         parts = tmp.name.rsplit(".", 4)  # .NAME.HOST.PID.RANDOM.tmp
-        if len(parts) != 5 or parts[1] != _HOST or not parts[2].isdigit() or _alive(int(parts[2])):
+        if len(parts) != 5 or parts[1] != _HOST or not parts[2].isdigit() or process_alive(int(parts[2])):
             continue
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
             removed.append(tmp)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def prune(folder: Path, keep: set[str]) -> list[str]:

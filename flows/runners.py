@@ -1,11 +1,19 @@
-"""Task runners for scale-out: Prefect's thread and process pools, or a Dask cluster via prefect-dask."""
+"""Task runners for scale-out: Prefect's thread and process pools, or a Dask cluster via prefect-dask.
+
+`--runner auto` (the default) picks per stage. Reading crawl files (resiliparse, fastText) and counting tokens
+(tiktoken) hold the GIL for 92-93% of their time (py-spy, see docs/readme/performance.md), so a second thread adds
+almost nothing there, while the quality stage (polars) holds it ~12% of the time. Worker processes scale, but each
+costs ~3 CPU s to start (Python, Prefect, peakdata, models): auto uses them only where that is paid back.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prefect import Task
@@ -13,7 +21,22 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-RUNNERS = ("threads", "processes", "dask")
+RUNNERS = ("auto", "threads", "processes", "dask")
+AUTO_BYTES_PER_PROCESS = 128 << 20
+"""Local input each worker process of `auto` must have: 128 MB of WARC is 14-18 CPU s of reading here, so a
+worker's ~3 CPU s start-up stays under ~20% even on a machine with no free core, and on free cores two workers
+read 128 MB in ~T/2 + 3 s instead of the T of threads."""
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    """The flow run's logger (shown in the Prefect UI) inside a run, a module logger outside."""
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
 
 
 def default_workers() -> int:
@@ -21,10 +44,46 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def make_task_runner(runner: str, workers: int | None, dask_address: str | None = None) -> TaskRunner:
-    """Build the task runner named by `--runner` for `--workers` processes or threads."""
+def resolve_runner(runner: str, workers: int | None, tasks: int, gil_bound: bool, work_bytes: int) -> tuple[str, int]:
+    """The runner and pool size to use. `auto`: for a GIL-bound stage, one worker process per AUTO_BYTES_PER_PROCESS
+    of input (at most `workers`, at most one per task) when that makes two or more; threads otherwise."""
     workers = workers or default_workers()
-    if runner == "threads":
+    if runner != "auto":
+        return runner, workers
+    processes = min(workers, tasks, work_bytes // AUTO_BYTES_PER_PROCESS)
+    return ("processes", processes) if gil_bound and processes > 1 else ("threads", workers)
+
+
+@contextlib.contextmanager
+def shared_api(runner: str) -> Iterator[None]:
+    """Worker processes talk to this process's Prefect API instead of each starting an ephemeral one.
+
+    In ephemeral mode (no PREFECT_API_URL) Prefect starts a temporary API server per process, so each worker of
+    a process pool would start its own (~10 CPU s each, on the same SQLite file). When this process runs an
+    ephemeral server, its URL is handed to the workers for the pool's lifetime.
+    """
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    if runner != "processes" or get_current_settings().api.url:
+        yield
+        return
+    module = sys.modules.get("prefect.server.api.server")  # imported by the client that started an ephemeral API
+    try:
+        server = module.SubprocessASGIServer() if module else None  # one instance per process (a singleton)
+        url = server.api_url if server is not None and server.running else None
+    except AttributeError:  # another Prefect version: workers start their own, as before
+        url = None
+    if url is None:
+        yield
+        return
+    with temporary_settings({PREFECT_API_URL: url}):
+        yield
+
+
+def make_task_runner(runner: str, workers: int | None, dask_address: str | None = None) -> TaskRunner:
+    """Build the task runner named by `--runner` for `--workers` processes or threads (`auto` resolved first)."""
+    workers = workers or default_workers()
+    if runner in ("threads", "auto"):
         return ThreadPoolTaskRunner(max_workers=workers)
     if runner == "processes":
         return ProcessPoolTaskRunner(max_workers=workers)
@@ -40,18 +99,23 @@ def make_task_runner(runner: str, workers: int | None, dask_address: str | None 
 
 
 def run_tasks(
-    task: Task, parameter_sets: list[dict[str, Any]], runner: str, workers: int | None, dask_address: str | None
+    task: Task, parameter_sets: list[dict[str, Any]], runner: str, workers: int | None, dask_address: str | None,
+    gil_bound: bool = False, work_bytes: int = 0,
 ) -> list[Any | BaseException]:
     """Run `task` once per parameter set on the chosen runner; a failure is returned, not raised.
 
     The flow picks its runner from its own parameters (so deployments can choose it), and one failed
-    shard never discards the results of the others.
+    shard never discards the results of the others. `gil_bound` and `work_bytes` let `auto` choose.
     """
     if not parameter_sets:
         return []
     results: dict[int, Any | BaseException] = {}
-    pool = make_task_runner(runner, workers, dask_address)
-    with pool as task_runner, StageProgress(task.name, len(parameter_sets)) as bar:
+    chosen, size = resolve_runner(runner, workers, len(parameter_sets), gil_bound, work_bytes)
+    if chosen != runner:
+        _logger().info("%s: runner auto → %s ×%d (%d tasks, %.0f MB of input)", task.name, chosen, size,
+                       len(parameter_sets), work_bytes / 1e6)
+    pool = make_task_runner(chosen, size, dask_address)
+    with shared_api(chosen), pool as task_runner, StageProgress(task.name, len(parameter_sets)) as bar:
         futures = [task_runner.submit(task, params) for params in parameter_sets]
         index = {id(f): i for i, f in enumerate(futures)}
         for future in as_completed(futures):

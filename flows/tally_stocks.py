@@ -43,7 +43,7 @@ def tally_stocks(
     bootstrap: int = 1000,
     seed: int = 0,
     workers: int | None = None,
-    runner: Runner = "threads",
+    runner: Runner = "auto",
     dask_address: str | None = None,
 ) -> dict:
     """Count tokens and tally stocks; writes OUT/tokens/, OUT/stocks.parquet and OUT/stocks.json.
@@ -54,7 +54,8 @@ def tally_stocks(
         bootstrap: Bootstrap replicates over files for the 90% intervals.
         seed: Seed of the bootstrap.
         workers: Parallel workers (default: the number of cores).
-        runner: Task runner: threads, processes or dask.
+        runner: Task runner: auto (worker processes for large GIL-bound stages, else threads), threads,
+            processes or dask.
         dask_address: Address of an existing Dask scheduler (with runner=dask).
     """
     run = RunDir(out)
@@ -65,7 +66,8 @@ def tally_stocks(
          "digest": params_digest({"tokenizer": tokenizer, "version": 1})}
         for shard in run.shards("documents")
     ]
-    results = run_tasks(count_shard_tokens, calls, runner, workers, dask_address)
+    results = run_tasks(count_shard_tokens, calls, runner, workers, dask_address, gil_bound=True,
+                        work_bytes=sum(Path(c["documents"]).stat().st_size for c in calls))
     failures = [{"shard": c["documents"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]
     frame, stocks = build_stocks(Path(out), tokenizer=tokenizer, seed=seed, bootstrap=bootstrap)

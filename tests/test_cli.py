@@ -24,7 +24,7 @@ def test_help_is_generated_from_signature(capsys):
         main(["run", "crawl-sample", "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    assert "--input INPUT" in out and "(repeatable)" in out and "{threads,processes,dask}" in out
+    assert "--input INPUT" in out and "(repeatable)" in out and "{auto,threads,processes,dask}" in out
     assert "--file-fraction FLOAT" in out and "--workers INT" in out
     assert "Fraction of the listing" in out  # description comes from the docstring
 

@@ -24,11 +24,20 @@ from datatrove.pipeline.filters.gopher_repetition_filter import (
 from datatrove.utils.text import PUNCTUATION_SET
 
 from benchmarks.signals import WARCS, datatrove_filters, datatrove_reference, real_texts
-from filters.signals import DEFAULT_THRESHOLDS, RULESETS, annotate, compute_signals, decide
+from filters.signals import (
+    DEFAULT_THRESHOLDS,
+    RULESETS,
+    annotate,
+    compute_signals,
+    decide,
+    heuristics,
+    repetition,
+    tokenize,
+)
 from filters.signals.build_reference import MODEL_PATH, TARBALL, build
 from filters.signals.compression import ZSTD_LEVEL, ref_bits_per_byte, zstd_ratio
 from filters.signals.repetition import Ngrams, dup_ngram_chars, top_ngram_chars
-from filters.signals.tokenize import TABLES_PATH, tokenize_lines
+from filters.signals.tokenize import TABLES_PATH, WS, WS_CHARS, tokenize_lines
 
 # documents compared with datatrove: every Common Crawl page plus a seeded sample of the 1,033 pages
 # (0 = all 1,050; 500 keeps this file near 40 s of CPU, datatrove's spaCy calls being most of it)
@@ -84,6 +93,7 @@ def _datatrove_quantities(text: str, words: list[str]) -> dict[str, float]:
     """Quantities datatrove compares with thresholds, recomputed with its own helpers."""
     non_symbol = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
     lines = re.split("\n+", text)
+    paragraphs = re.split(r"\n{2,}", text.strip())
     fineweb_lines = [line for line in text.split("\n") if line.strip()]
     return {
         "n_words": len(words),
@@ -93,6 +103,8 @@ def _datatrove_quantities(text: str, words: list[str]) -> dict[str, float]:
         else 0.0,
         "gopher_quality_n_stop_words": len(set(STOP_WORDS) & set(words)),
         "gopher_repetition_dup_line_frac": find_duplicates(lines)[0] / len(lines),
+        "gopher_repetition_dup_para_frac": find_duplicates(paragraphs)[0] / len(paragraphs),
+        "gopher_repetition_dup_para_char_frac": find_duplicates(paragraphs)[1] / len(text) if text else 0.0,
         "gopher_repetition_top_2_gram_char_frac": find_top_duplicate(get_n_grams(words, 2)) / len(text)
         if len(words) >= 2
         else 0.0,
@@ -227,7 +239,10 @@ def test_tokenizer_matches_spacy_on_tricky_strings() -> None:
         assert got.get(i, []) == [t.text for t in nlp.tokenizer(text) if t.text.strip()], text
 
 
-def test_ngram_repetition_matches_datatroves_scans() -> None:
+@pytest.mark.parametrize("block_keys", [repetition.BLOCK_KEYS, 64])
+def test_ngram_repetition_matches_datatroves_scans(block_keys: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """64-key blocks split the batch's hash-table passes into many blocks of whole documents."""
+    monkeypatch.setattr(repetition, "BLOCK_KEYS", block_keys)
     rng = random.Random(0)
     docs = []
     for _ in range(800):
@@ -245,6 +260,41 @@ def test_ngram_repetition_matches_datatroves_scans() -> None:
         assert top_ngram_chars(ng, n).tolist() == expected, n
     for n, chars in dup_ngram_chars(ng, (5, 6, 7, 8, 9, 10)).items():
         assert chars.tolist() == [find_all_duplicate(d, n) for d in docs], n
+
+
+def test_simple_chunks_split_as_the_affix_rounds_do() -> None:
+    """The shortcut for "word," "word." "word)" gives what `_split_affixes` + `_attach` give, on random chunks
+    mixing plain words, units, currencies, special cases and marks (and leaves other chunks to them)."""
+    rng = random.Random(1)
+    words = [*"abcXYZ019éßÄ", "km", "US", "C", "goin", "Dr", "A", "ABC", "gonna", "e.g", "Mr", "z.B", "10km", "5"]
+    marks = [*",.;:!?)(\"'’”“…$%+-/*&#]_", "", ".."]
+    chunks = {"".join(rng.choice(words) for _ in range(rng.randint(1, 3))) + rng.choice(marks) for _ in range(20000)}
+    distinct = pl.Series(sorted(chunks)).to_frame("chunk").with_row_index("cid")
+    simple = tokenize._simple_split(distinct)
+    full = tokenize._attach(tokenize._split_affixes(distinct.join(simple.select("cid"), on="cid")))
+    both = simple.join(full, on="cid", suffix="_rounds")
+    assert both.height == simple.height > 3000
+    assert both.filter(pl.col("tokens") != pl.col("tokens_rounds")).height == 0
+
+
+def test_character_sets_behind_the_shortcuts() -> None:
+    """Facts the signal code relies on, checked against the installed polars regex engine."""
+    every = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000])
+    assert "".join(every.filter(every.str.contains(f"^[{WS}]$")).to_list()) == WS_CHARS  # strip_chars(WS_CHARS)
+    assert heuristics._SENTENCE_MARKS.str.contains(r"^\p{P}+$").all()  # marks are punctuation tokens
+    assert not pl.Series(sorted(PUNCTUATION_SET)).str.contains(r"\p{L}").any()  # a letter is never a symbol
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n\n", " a \n\n\n b\n\n\n\n\nc ", "a\n\n \n\nb", "x\n\ny\n\nx", "\x1c p \n\n\n p\u2028", "a\nb\n\na\nb"],
+)
+def test_paragraphs_are_datatroves(text: str) -> None:
+    paragraphs = re.split(r"\n{2,}", text.strip())
+    dup, chars = find_duplicates(paragraphs)
+    ours = compute_signals(pl.Series([text]))
+    assert ours["gopher_repetition_dup_para_frac"][0] == dup / len(paragraphs)
+    assert ours["gopher_repetition_dup_para_char_frac"][0] == (chars / len(text) if text else 0.0)
 
 
 SAMPLES = [

@@ -129,9 +129,12 @@ def min_hash(
     return sig
 
 
-def compute_signatures(texts: pl.Series, p: DedupParams) -> tuple[np.ndarray, np.ndarray]:
-    """Signatures of raw texts, and a mask of the texts that have one (at least `shingle_size` words)."""
-    norm = shingle_text(texts, p.split_cjk) + " "
+def compute_signatures(
+    texts: pl.Series, p: DedupParams, lowered: pl.Series | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signatures of raw texts, and a mask of the texts that have one (at least `shingle_size` words).
+    `lowered` is `texts.str.to_lowercase()` when the caller has it."""
+    norm = shingle_text(texts, p.split_cjk, lowered) + " "
     a, b = permutation_params(p.num_hashes, p.seed)
     sig = np.full((len(texts), p.num_hashes), _EMPTY, dtype=np.uint32)
     has = np.zeros(len(texts), dtype=bool)

@@ -37,10 +37,11 @@ def _unicode(texts: pl.Series, form: str) -> pl.Series:
     return texts.clone().scatter(non_ascii.arg_true(), texts.filter(non_ascii).str.normalize(form))  # type: ignore[arg-type]
 
 
-def exact_text(texts: pl.Series, p: DedupParams) -> pl.Series:
-    """Key text for exact dedup: case, Unicode form, punctuation, digit values and spacing are ignored."""
+def exact_text(texts: pl.Series, p: DedupParams, lowered: pl.Series | None = None) -> pl.Series:
+    """Key text for exact dedup: case, Unicode form, punctuation, digit values and spacing are ignored.
+    `lowered` is `texts.str.to_lowercase()` when the caller has it (shingle_text needs it too)."""
     if p.exact_lowercase:
-        texts = texts.str.to_lowercase()
+        texts = texts.str.to_lowercase() if lowered is None else lowered
     if p.exact_unicode:
         texts = _unicode(texts, p.exact_unicode)
     if p.exact_digits_to_zero:
@@ -50,9 +51,10 @@ def exact_text(texts: pl.Series, p: DedupParams) -> pl.Series:
     return _collapse(texts)
 
 
-def shingle_text(texts: pl.Series, split_cjk: bool = True) -> pl.Series:
-    """Text whose space-separated words MinHash shingles: lower-case, no accents, numbers as 0, no punctuation."""
-    texts = _unicode(texts.str.to_lowercase(), "NFKD").str.replace_all(r"\p{Mn}+", "")
+def shingle_text(texts: pl.Series, split_cjk: bool = True, lowered: pl.Series | None = None) -> pl.Series:
+    """Text whose space-separated words MinHash shingles: lower-case, no accents, numbers as 0, no punctuation.
+    `lowered` is `texts.str.to_lowercase()` when the caller has it."""
+    texts = _unicode(texts.str.to_lowercase() if lowered is None else lowered, "NFKD").str.replace_all(r"\p{Mn}+", "")
     texts = texts.str.replace_all(_NUMBER, "0").str.replace_all(_PUNCT_SYMBOLS, " ")
     if split_cjk:
         texts = texts.str.replace_all(_CJK_CHAR, " ${1} ")

@@ -186,12 +186,15 @@ def _hash_pass(shards: list[Path], p: DedupParams, work: Path) -> _Hashed:
             rows = 0
             for df in _batches(shard, p.batch_size):
                 frames.append(df.select(_META))
+                # lower-cased once for both kinds that need it
+                shared = p.exact and p.exact_lowercase and p.near
+                lowered = df["text"].str.to_lowercase() if shared else None
                 if p.exact:
-                    text_hashes.append(hash_texts(exact_text(df["text"], p)))
+                    text_hashes.append(hash_texts(exact_text(df["text"], p, lowered)))
                 if p.url:
                     url_hashes.append(_hash_or_null(url_keys(df["url"], p)))
                 if p.near:
-                    sig, has = compute_signatures(df["text"], p)
+                    sig, has = compute_signatures(df["text"], p, lowered)
                     sig_file.write(sig.tobytes())
                     buckets.add(band_keys(sig[has], p.num_bands, p.rows_per_band), start + np.flatnonzero(has))
                     with_sig += int(has.sum())

@@ -25,7 +25,10 @@ _STEP = 8  # table entries are round(-log2 p * _STEP), one byte: up to 31.875 bi
 # this floor one byte they never show (most of UTF-8 beyond ASCII) would cost up to 62 bits and swamp a
 # document's average. A round value fixed by that argument, not fitted (see docs/readme/signals.md).
 _UNIFORM = 0.01
-_BUCKETS = 1 << 17  # open-addressing slots for the ~20k 3-byte contexts of the model
+# open-addressing slots for the ~20k 3-byte contexts of the model: at 4% load a text's unknown contexts rarely
+# probe further (2^17 slots: 13% of positions walked on, refbits 15% slower); two int32 tables of 2 MB each
+_HASH_BITS = 19
+_BUCKETS = 1 << _HASH_BITS
 _CHUNK = 1 << 20  # bytes scored per NumPy pass (bounds memory)
 
 
@@ -53,8 +56,8 @@ def zstd_ratio(texts: pl.Series) -> np.ndarray:
 
 
 def _hash3(ctx: np.ndarray) -> np.ndarray:
-    """Slot of a 3-byte context: Fibonacci hashing in 32 bits (wraps), top 17 bits."""
-    return (ctx.astype(np.uint32) * np.uint32(0x9E3779B1)) >> np.uint32(32 - 17)
+    """Slot of a 3-byte context: Fibonacci hashing in 32 bits (wraps), top _HASH_BITS bits."""
+    return (ctx.astype(np.uint32) * np.uint32(0x9E3779B1)) >> np.uint32(32 - _HASH_BITS)
 
 
 def _probe_table(keys: np.ndarray) -> np.ndarray:
@@ -116,27 +119,33 @@ class ReferenceModel:
         i = np.searchsorted(ctx2, ctx3 & 0xFFFF)
         known = ctx2[np.minimum(i, len(ctx2) - 1)] == (ctx3 & 0xFFFF)
         lower[known] = p2_seen[i[known]]
-        self.t3 = _quantise(_interpolate(*grams[4], ctx3, lower)).ravel()
-        self.slot_row = _probe_table(ctx3).astype(np.int32)
-        self.slot_key = np.where(self.slot_row >= 0, ctx3[np.maximum(self.slot_row, 0)], -1).astype(np.int32)
-        self.t1, self.t2 = self.t1.ravel(), self.t2.ravel()
+        t3 = _quantise(_interpolate(*grams[4], ctx3, lower)).ravel()
+        # t3's rows, then t2's: a position's cost is one look-up, in its 3-byte context's row or, for a context
+        # the books lack, in the row of its last two bytes
+        self.t23 = np.concatenate([t3, self.t2.ravel()])
+        self.t2_at = len(t3)
+        self.t1, self.t2 = self.t1.ravel(), self.t23[self.t2_at :]
+        slot_row = _probe_table(ctx3)
+        self.slot_key = np.where(slot_row >= 0, ctx3[np.maximum(slot_row, 0)], -1).astype(np.int32)
+        self.slot_start = np.where(slot_row >= 0, slot_row * 256, -1).astype(np.int32)
 
-    def _row3(self, ctx: np.ndarray) -> np.ndarray:
-        """Row of each 3-byte context in t3, or -1: open addressing with linear probing, all lookups at once."""
+    def _row_starts(self, ctx: np.ndarray) -> np.ndarray:
+        """Where each 3-byte context's row starts in t23: its own (open addressing with linear probing, all
+        look-ups at once) or, when the books lack it, t2's row of its last two bytes."""
         slot = _hash3(ctx)
         key = self.slot_key[slot]
         found = key == ctx
-        row = np.where(found, self.slot_row[slot], -1)
+        start = np.where(found, self.slot_start[slot], ((ctx & 0xFFFF) << 8) + self.t2_at)
         todo = np.flatnonzero((key >= 0) & ~found)  # collided: walk on (rare at this load factor)
         slot = slot[todo]
         while len(todo):
             slot = (slot + 1) & (_BUCKETS - 1)
             key = self.slot_key[slot]
             hit = key == ctx[todo]
-            row[todo[hit]] = self.slot_row[slot[hit]]
+            start[todo[hit]] = self.slot_start[slot[hit]]
             more = (key >= 0) & ~hit
             todo, slot = todo[more], slot[more]
-        return row
+        return start
 
     def bits(self, data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """Per document: total bits (-log2 p summed over its bytes), in chunks of whole documents."""
@@ -152,13 +161,11 @@ class ReferenceModel:
 
     def _chunk_bits(self, b: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """Contexts are taken as if documents ran on, then each document's first three bytes are redone."""
-        cost = np.empty(len(b), dtype=np.int32)
+        cost = np.zeros(len(b), dtype=np.uint8)  # the first three bytes belong to a document start: redone below
         if len(b) == 0:
             return np.zeros(len(offsets) - 1)
-        cost[:2] = self.t0[b[:2]]
-        cost[2:] = self.t2[(b[:-2] << 16) | (b[1:-1] << 8) | b[2:]]
-        row = self._row3((b[:-3] << 16) | (b[1:-2] << 8) | b[2:-1])  # context of position i + 3
-        cost[3:] = np.where(row >= 0, self.t3[np.maximum(row, 0) * 256 + b[3:]], cost[3:])
+        ctx = (b[:-3] << 16) | (b[1:-2] << 8) | b[2:-1]  # the 3 bytes before each position from 3 on
+        cost[3:] = self.t23[self._row_starts(ctx) + b[3:]]
         starts, ends = offsets[:-1], offsets[1:]
         for k, table in ((2, self.t2), (1, self.t1), (0, self.t0)):  # shortest context last wins
             i = starts[starts + k < ends] + k
@@ -166,7 +173,7 @@ class ReferenceModel:
             for j in range(1, k + 1):
                 index |= b[i - j] << (8 * j)
             cost[i] = table[index]
-        sums = np.add.reduceat(cost.astype(np.int64), np.minimum(starts, len(b) - 1))
+        sums = np.add.reduceat(cost, np.minimum(starts, len(b) - 1), dtype=np.int64)
         return np.where(ends > starts, sums, 0) / _STEP
 
 

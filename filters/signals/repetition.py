@@ -10,35 +10,43 @@ keyed by their token sequence, which differs only if two token sequences concate
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 
 _P = np.uint64(0x100000001B3)  # odd multiplier of the polynomial n-gram hash
 DOC_MIX = 0x9E3779B97F4A7C15  # golden-ratio multiplier: makes equal items of different documents hash apart
 _NONE = np.iinfo(np.int64).max
-VECTOR_ROUNDS = 4  # vectorised rounds of dup_ngram_chars before the remaining documents are scanned in Python
+VECTOR_ROUNDS = 2  # vectorised rounds of dup_ngram_chars before the remaining documents are scanned in Python
+BLOCK_KEYS = 1 << 16  # keys per hash-table pass of `_blockwise`: a table this size stays in the CPU's cache
 
 
 def _u64(key: np.ndarray) -> pl.Series:
     return pl.Series(key, dtype=pl.UInt64)
 
 
-def _first_seen(key: np.ndarray) -> np.ndarray:
-    """True at the first occurrence of each key (sort-based: cheap for the small arrays of later rounds)."""
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    out = np.empty(len(key), dtype=bool)
-    out[order] = np.r_[True, ordered[1:] != ordered[:-1]] if len(key) else np.zeros(0, dtype=bool)
-    return out
+def _blockwise(op: Callable[[pl.Series], pl.Series], key: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """`op` (is_duplicated, is_first_distinct, unique_counts) over blocks of whole documents (`doc` is
+    non-decreasing), concatenated. Keys of different documents never match, so this equals one pass over all
+    keys; but a block's hash table stays in cache, which makes it 3x faster on a batch's million words."""
+    keys = _u64(key)
+    if len(key) <= BLOCK_KEYS:
+        return op(keys).to_numpy()
+    bounds = np.r_[np.unique(np.searchsorted(doc, doc[::BLOCK_KEYS], side="left")), len(key)]
+    return np.concatenate([op(keys.slice(a, b - a)).to_numpy() for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+def _first_seen(key: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """True at the first occurrence of each key (a hash table: faster than a stable argsort)."""
+    return _blockwise(pl.Series.is_first_distinct, key, doc)
 
 
 def _member(key: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """key in pool."""
+    """key in pool (a hash table: 4x faster than sorting the pool and binary-searching every key)."""
     if len(pool) == 0:
         return np.zeros(len(key), dtype=bool)
-    pool = np.sort(pool)
-    at = np.minimum(np.searchsorted(pool, key), len(pool) - 1)
-    return pool[at] == key
+    return _u64(key).is_in(_u64(pool).implode()).to_numpy()
 
 
 class Ngrams:
@@ -58,7 +66,7 @@ class Ngrams:
         for n in range(2, max_n + 1):  # bigrams straight from all tokens: most single tokens repeat anyway
             ok = idx + n <= end[idx]
             idx, key = idx[ok], key[ok] * _P + hashes[idx[ok] + n - 1]
-            rep = _u64(key).is_duplicated().to_numpy()
+            rep = _blockwise(pl.Series.is_duplicated, key, self.doc[idx])
             idx, key = idx[rep], key[rep]
             self.repeated[n] = (idx, key)
 
@@ -75,15 +83,15 @@ def top_ngram_chars(ng: Ngrams, n: int) -> np.ndarray:
     out[has] = ng.chars(ng.start[has], n) + n - 1
     idx, key = ng.repeated[n]
     if len(idx):
-        best = (
-            pl.DataFrame({"doc": ng.doc[idx], "key": key, "i": idx})
-            .group_by("key")
-            .agg(pl.col("doc").first(), pl.len().alias("count"), pl.col("i").first())
-            .sort(["doc", "count", "i"], descending=[False, True, False])
-            .unique("doc", keep="first", maintain_order=True)
-        )
-        i = best["i"].to_numpy()
-        out[best["doc"].to_numpy()] = best["count"].to_numpy() * (ng.chars(i, n) + n - 1)
+        doc = ng.doc[idx]
+        first = np.flatnonzero(_blockwise(pl.Series.is_first_distinct, key, doc))  # in order of first sight
+        count = _blockwise(pl.Series.unique_counts, key, doc)  # in the same order
+        doc = doc[first]
+        starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+        top = np.repeat(np.maximum.reduceat(count, starts), np.diff(np.r_[starts, len(doc)]))
+        best = np.flatnonzero(count == top)
+        best = best[np.r_[True, doc[best][1:] != doc[best][:-1]]]  # the first of a document's most frequent
+        out[doc[best]] = count[best] * (ng.chars(idx[first[best]], n) + n - 1)
     return out
 
 
@@ -133,14 +141,14 @@ def dup_ngram_chars(ng: Ngrams, sizes: tuple[int, ...]) -> dict[int, np.ndarray]
     for _ in range(VECTOR_ROUNDS):
         if len(pos) == 0:
             break
-        earlier = np.flatnonzero(~_first_seen(key) | _member(key, seen))
+        earlier = np.flatnonzero(~_first_seen(key, doc) | _member(key, seen))
         dups = earlier[_chain(pos[earlier], span[earlier], end[doc[earlier]])]
         # visited: not strictly inside the window a counted n-gram jumps over
         j = np.searchsorted(dups, np.arange(len(pos)), side="left") - 1
         visited = (j < 0) | (pos >= pos[dups[np.maximum(j, 0)]] + span[dups[np.maximum(j, 0)]])
         where = np.flatnonzero(visited)
         first_visit = np.zeros(len(pos), dtype=bool)
-        first_visit[where] = _first_seen(key[where]) & ~_member(key[where], seen)
+        first_visit[where] = _first_seen(key[where], doc[where]) & ~_member(key[where], seen)
         bad = dups[first_visit[dups]]  # counted, but no visited earlier occurrence: really a first sighting
         first_bad = np.full(len(total), _NONE, dtype=np.int64)
         bad_docs, at = np.unique(doc[bad], return_index=True)
@@ -171,14 +179,21 @@ def _scan(
     total: np.ndarray,
 ) -> None:
     """datatrove's scan itself, over the repeated n-grams left after VECTOR_ROUNDS: the few documents whose
-    repeats keep starting inside jumped-over windows (each round would only advance them one such repeat)."""
+    repeats keep starting inside jumped-over windows (each round would only advance them one such repeat).
+    Items come sorted by (document, position), so each document's state is two local variables."""
     added = set(seen.tolist())
-    resume: dict[int, int] = {}  # per document: the scan's next position after its last jump
+    current, resume, count = -1, 0, 0  # document, the scan's next position after its last jump, its characters
     for p, k, n, c, d in zip(pos.tolist(), key.tolist(), span.tolist(), chars.tolist(), doc.tolist(), strict=True):
-        if p < resume.get(d, p):
+        if d != current:
+            if count:
+                total[current] += count
+            current, resume, count = d, p, 0
+        if p < resume:
             continue
         if k in added:
-            total[d] += c
-            resume[d] = p + n
+            count += c
+            resume = p + n
         else:
             added.add(k)
+    if count:
+        total[current] += count

@@ -24,7 +24,9 @@ import polars as pl
 
 TABLES_PATH = Path(__file__).with_name("spacy_en_tables.json")
 WS = r"\s\x{1c}-\x{1f}"  # Python's str.isspace(): Unicode White_Space plus the four separators \x1c-\x1f
+WS_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # the same set, spelled out (none above)
 SEP = " "  # joins tokens inside a chunk; chunks never contain whitespace, so it cannot clash
+_SPACE = "\t"  # stands for a whitespace token: no chunk can equal it
 EXACT_ROUNDS = 8  # exact affix-stripping rounds; the rare chunks with longer affix runs are split in bulk
 
 
@@ -78,7 +80,12 @@ def patterns() -> dict[str, object]:
         r"(?::\d{2,5})?(?:[/?#]\S*)?$"
     )
     specials = {k: v for k, v in t["exceptions"].items() if k.strip() == k and k}
+    # marks that the suffix rules split off any word, whatever precedes them: the single-character alternative,
+    # less "…" (the "……" rule) and "$" (currencies like "US$" are longer suffixes)
+    marks = {m.replace("\\", "") for m in single} - {"…", "$"}
     return {
+        "simple": f"^[\\p{{L}}\\p{{N}}]+(?:[{''.join(re.escape(m) for m in sorted(marks))}]|\\.)$",
+        "dot_split": f"(?:{dot_after}|[{au}][{au}])\\.$",  # the two suffix rules for "." that may follow a word
         "prefix": f"^({_alt(prefix)})",
         "prefix_bulk_alt": _alt([*prefix, r"\+"]),
         "suffix_bulk_alt": _alt([r"\.\.+", "……", "'s", "'S", "’s", "’S", *single, f"[{icons}]"]),
@@ -203,52 +210,46 @@ def _attach(parts: pl.DataFrame) -> pl.DataFrame:
     return parts.select("cid", (pl.col("pre") + body + pl.col("suf")).alias("tokens"))
 
 
-def _windows(token: pl.Series, starts: np.ndarray, k: int) -> pl.Series:
+def _windows(vocab: pl.Series, src: np.ndarray, starts: np.ndarray, k: int) -> pl.Series:
     """The k tokens from each start, joined by SEP."""
-    cols = pl.DataFrame({str(j): token.gather(starts + j) for j in range(k)})
+    cols = pl.DataFrame({str(j): vocab.gather(src[starts + j]) for j in range(k)})
     return cols.select(pl.concat_str(pl.all(), separator=SEP)).to_series()
 
 
-def _expand(frame: pl.DataFrame, multi: np.ndarray) -> pl.DataFrame:
-    """One row per token: the rows at `multi`, whose `token` holds several SEP-joined tokens, are repeated, one
-    per token, in place -- a gather and a scatter, not a list explode over every row."""
-    if len(multi) == 0:
-        return frame
-    split = frame["token"].gather(multi).str.replace_all(" +", SEP).str.strip_chars(SEP).str.split(SEP)
-    counts = np.ones(frame.height, dtype=np.int64)
-    counts[multi] = split.list.len().to_numpy()
-    out = frame[np.repeat(np.arange(frame.height), counts)]
-    start = np.cumsum(counts) - counts  # first output row of each input row
-    at = np.repeat(start[multi], counts[multi]) + (
-        np.arange(counts[multi].sum()) - np.repeat(np.cumsum(counts[multi]) - counts[multi], counts[multi])
-    )
-    return out.with_columns(out["token"].scatter(at, split.explode()))
+def _spread(counts: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Item r repeated counts[r] times (0 drops it), its j-th copy pointing at first[r] + j: per copy, the item
+    and where it points. Token streams are index arrays until the end, so every column is gathered once."""
+    item = np.repeat(np.arange(len(counts)), counts)
+    return item, first[item] + np.arange(len(item)) - (np.cumsum(counts) - counts)[item]
 
 
-def _merge_specials(tokens: pl.DataFrame) -> pl.DataFrame:
-    """spaCy's `_apply_special_cases` over a token sequence (columns lid, cid, token; whitespace tokens have
-    cid -1): every run of tokens spelling a special case's affix-split pattern is a match, whether or not
-    whitespace separates its tokens; matches overlapping a longer (or as long and further left) one are
-    dropped; the rest, where no whitespace intervenes, become the special case's pieces again (e.g. "z.B." ->
-    "z" "." "B." -> "z." "B.", or "):")."""
+def _merge_specials(
+    vocab: pl.Series, src: np.ndarray, lid: np.ndarray, cid: np.ndarray
+) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """spaCy's `_apply_special_cases` over a token sequence, token t being vocab[src[t]] of line lid[t] and
+    chunk cid[t] (-1 for whitespace): every run of tokens spelling a special case's affix-split pattern is a
+    match, whether or not whitespace separates its tokens; matches overlapping a longer (or as long and further
+    left) one are dropped; the rest, where no whitespace intervenes, become the special case's pieces again
+    (e.g. "z.B." -> "z" "." "B." -> "z." "B.", or "):"). Returns the vocabulary with those pieces added, each
+    output token's place in it, and the input token each output token stems from."""
     p = patterns()
-    token, lid = tokens["token"], tokens["lid"].to_numpy()
-    first = np.flatnonzero(token.is_in(p["matcher_first"].implode()).to_numpy())
-    first = first[first + 1 < len(lid)]
+    n = len(src)
+    first = np.flatnonzero(vocab.is_in(p["matcher_first"].implode()).to_numpy()[src])
+    first = first[first + 1 < n]
     first = first[lid[first + 1] == lid[first]]
-    first = first[_windows(token, first, 2).is_in(p["matcher_two"].implode()).to_numpy()]  # first two tokens
+    first = first[_windows(vocab, src, first, 2).is_in(p["matcher_two"].implode()).to_numpy()]  # first two tokens
     found = []
     for k, patterns_k in p["matcher_by_len"].items():
-        s = first[first + k <= len(lid)]
+        s = first[first + k <= n]
         s = s[lid[s + k - 1] == lid[s]]
-        window = _windows(token, s, k)
+        window = _windows(vocab, src, s, k)
         hit = window.is_in(patterns_k.implode()).to_numpy()
         found.append(
             pl.DataFrame({"lid": lid[s[hit]], "i": s[hit], "k": np.full(hit.sum(), k), "w": window.filter(hit)})
         )
     hits = pl.concat(found)
     if hits.height == 0:
-        return tokens
+        return vocab, src, np.arange(n)
     hits = hits.sort(["k", "i"], descending=[True, False]).with_row_index("rank")
     clash = hits.join(hits, on="lid", suffix="_o").filter(
         (pl.col("rank_o") < pl.col("rank"))
@@ -256,18 +257,21 @@ def _merge_specials(tokens: pl.DataFrame) -> pl.DataFrame:
         & (pl.col("i") < pl.col("i_o") + pl.col("k_o"))
     )
     hits = hits.join(clash.select("rank").unique(), on="rank", how="anti")
-    cid = tokens["cid"].to_numpy()
     i, k = hits["i"].to_numpy(), hits["k"].to_numpy()
     hits = hits.filter(pl.Series((cid[i] == cid[i + k - 1]) & (cid[i] >= 0)))  # no whitespace inside
     i, k = hits["i"].to_numpy(), hits["k"].to_numpy()
-    drop = np.zeros(len(token), dtype=bool)
+    drop = np.zeros(n, dtype=bool)
     for j in range(1, int(k.max(initial=1))):
         drop[(i + j)[j < k]] = True
-    pieces = hits["w"].replace_strict(p["matcher_patterns"], p["matcher_pieces"])
-    merged = tokens.with_columns(token.clone().scatter(i, pieces)).filter(pl.Series(~drop))
-    # a special case may be several tokens ("10a.m." -> "10", "a.m."); rows before i shift by the dropped ones
-    several = pieces.str.contains(SEP, literal=True).to_numpy()
-    return _expand(merged, i[several] - np.cumsum(drop)[i[several]])
+    # a match becomes its special case's pieces, one or several ("10a.m." -> "10", "a.m."), in place
+    pieces = hits["w"].replace_strict(p["matcher_patterns"], p["matcher_pieces"]).str.split(SEP)
+    n_pieces = pieces.list.len().to_numpy()
+    counts = (~drop).astype(np.int64)
+    counts[i] = n_pieces
+    start = src.copy()
+    start[i] = len(vocab) + np.cumsum(n_pieces) - n_pieces
+    stem, src = _spread(counts, start)
+    return pl.concat([vocab, pieces.explode()]), src, stem
 
 
 def _is_plain(c: pl.Expr) -> pl.Expr:
@@ -276,16 +280,42 @@ def _is_plain(c: pl.Expr) -> pl.Expr:
     return c.str.contains(p["plain"]) & ~c.is_in(p["special_keys"].implode()) & ~c.str.contains(p["unit_tail"])
 
 
-def tokenize_chunks(chunks: pl.Series) -> pl.Series:
-    """Tokens of each whitespace-free chunk by the affix and infix rules, joined by spaces (extra spaces may
-    appear: split and drop empties). Plain alphanumeric chunks, the vast majority, skip the affix machinery."""
-    plain = chunks.to_frame("chunk").select(_is_plain(pl.col("chunk"))).to_series()
-    hard = chunks.filter(~plain)
-    # web text repeats its punctuated chunks ("the,", "(see"): tokenize each distinct one once
+def _simple_split(distinct: pl.DataFrame) -> pl.DataFrame:
+    """Tokens (columns cid, tokens) of the chunks that are a plain word and one mark that the suffix rules split
+    off ("word," "word)" "word." after a lower-case letter): what the rounds of `_split_affixes` and `_attach`
+    make of them, derived from the same rules, for about half of a page's distinct punctuated chunks."""
+    p = patterns()
+    chunk = pl.col("chunk")
+    word, mark = chunk.str.slice(0, chunk.str.len_chars() - 1), chunk.str.slice(-1)
+    simple = (
+        distinct.filter(chunk.str.contains(p["simple"]))
+        .filter(
+            _is_plain(word)
+            & ~chunk.is_in(p["special_keys"].implode())
+            & chunk.str.extract(p["prefix"], 1).is_null()
+            & ((mark != ".") | chunk.str.contains(p["dot_split"]))
+        )
+    )
+    return simple.select("cid", (word + SEP + mark).alias("tokens"))
+
+
+def _hard_tokens(hard: pl.Series) -> tuple[np.ndarray, pl.Series, np.ndarray]:
+    """Tokens of chunks that need the affix and infix rules: per chunk, how many tokens and where they start in
+    the returned token Series. Web text repeats its punctuated chunks ("the,", "(see"): each distinct one is
+    tokenized once."""
     distinct = hard.unique().to_frame("chunk").with_row_index("cid")
-    done = distinct.join(_attach(_split_affixes(distinct)), on="cid")
-    tokens = hard.to_frame("chunk").join(done.select("chunk", "tokens"), on="chunk", how="left", maintain_order="left")
-    return chunks.clone().scatter(np.flatnonzero(~plain.to_numpy()), tokens["tokens"])
+    simple = _simple_split(distinct)
+    rest = distinct.join(simple, on="cid", how="anti")
+    flat = (
+        pl.concat([simple, _attach(_split_affixes(rest))])
+        .sort("cid")
+        .select("cid", pl.col("tokens").str.split(SEP).alias("token"))
+        .explode("token")
+        .filter(pl.col("token") != "")  # the infix split may leave extra spaces
+    )
+    n = np.bincount(flat["cid"].to_numpy(), minlength=distinct.height)
+    cid = hard.to_frame("chunk").join(distinct, on="chunk", how="left", maintain_order="left")["cid"].to_numpy()
+    return n[cid], flat["token"], (np.cumsum(n) - n)[cid]
 
 
 def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
@@ -293,18 +323,26 @@ def tokenize_lines(lines: pl.DataFrame) -> pl.DataFrame:
     but line, plus token and space, one row per token in text order.
 
     spaCy also makes a token of every whitespace run other than a single " "; datatrove drops those from its
-    word lists, but its sentence splitter sees them, so they are kept here, flagged `space`."""
+    word lists, but its sentence splitter sees them, so they are kept here, flagged `space`, as one "\\t" each
+    (only their place matters). Chunks are cut by a replace and a literal split, 2x faster than a regex
+    `extract_all` of chunks and whitespace runs."""
     keys = [c for c in lines.columns if c != "line"]
-    pieces = lines.select(
-        *keys, pl.col("line").str.extract_all(f"[^{WS}]+|[{WS}]{{2,}}|[{WS}--\\x{{20}}]").alias("token")
-    ).explode("token", keep_nulls=False)
-    space = pieces["token"].str.contains(f"^[{WS}]")
-    words = np.flatnonzero(~space.to_numpy())
-    tokens = tokenize_chunks(pieces["token"].gather(words))
-    pieces = pieces.with_columns(
-        pieces["token"].clone().scatter(words, tokens),
-        space.alias("space"),
-        pl.when(space).then(-1).otherwise(pl.int_range(pl.len())).alias("cid"),
-    )
-    multi = words[tokens.str.contains(SEP, literal=True).to_numpy()]
-    return _merge_specials(_expand(pieces, multi)).drop("cid")
+    spaced = pl.col("line").str.replace_all(f"[{WS}]{{2,}}|[{WS}--\\x{{20}}]", f" {_SPACE} ")
+    pieces = lines.select(*keys, spaced.str.split(" ").alias("token")).explode("token").filter(pl.col("token") != "")
+    space = pieces["token"] == _SPACE
+    chunk = pieces["token"]
+    # plain alphanumeric chunks, the vast majority, are one token each and skip the affix machinery
+    plain = chunk.to_frame("chunk").select(_is_plain(pl.col("chunk"))).to_series()
+    hard = np.flatnonzero(~(space | plain).to_numpy())
+    n_tokens, hard_tokens, first = _hard_tokens(chunk.gather(hard))
+    counts = np.ones(len(chunk), dtype=np.int64)
+    counts[hard] = n_tokens
+    start = np.arange(len(chunk))  # where each piece's first token is in chunk + hard_tokens
+    start[hard] = len(chunk) + first
+    piece, src = _spread(counts, start)
+    space = space.to_numpy()
+    lid, cid = pieces["lid"].to_numpy()[piece], np.where(space[piece], -1, piece)
+    # one contiguous vocabulary: the special-case windows gather from it many times
+    vocab, src, stem = _merge_specials(pl.concat([chunk, hard_tokens], rechunk=True), src, lid, cid)
+    piece = piece[stem]
+    return pieces.select(keys)[piece].with_columns(vocab.gather(src).alias("token"), pl.Series("space", space[piece]))

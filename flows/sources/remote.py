@@ -17,11 +17,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
-import aiohttp
 import fsspec
 from fsspec.asyn import sync
+
+if TYPE_CHECKING:  # aiohttp is imported when an http(s) URL is opened: local-only runs skip its ~0.2 s import
+    import aiohttp
 
 __all__ = ["RemoteReadError", "SizeMismatch", "open_resumable"]
 
@@ -98,7 +100,8 @@ def _transient(
 
 def _is_transport_error(exc: Exception) -> bool:
     """I/O failures of the libraries under fsspec (aiohttp, OS, botocore if s3fs is used), not our bugs."""
-    if isinstance(exc, (OSError, TimeoutError, aiohttp.ClientError)):
+    aiohttp = sys.modules.get("aiohttp")  # loaded once an http(s) URL is opened
+    if isinstance(exc, (OSError, TimeoutError)) or (aiohttp is not None and isinstance(exc, aiohttp.ClientError)):
         return True
     boto = sys.modules.get("botocore.exceptions")  # loaded only if s3fs is
     return boto is not None and isinstance(exc, boto.BotoCoreError)
@@ -110,7 +113,8 @@ def _classify(exc: BaseException, url: str, offset: int) -> RemoteReadError:
         return RemoteReadError("not_found", url, offset)
     if isinstance(exc, PermissionError):
         return RemoteReadError("forbidden", url, offset, str(exc))
-    if isinstance(exc, aiohttp.ClientResponseError):
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientResponseError):
         return _status_error(exc.status, url, offset, exc.headers.get("Retry-After") if exc.headers else None)
     if isinstance(exc, TimeoutError):  # also aiohttp's ServerTimeoutError and asyncio.TimeoutError
         return _transient("timeout", url, offset, repr(exc))
@@ -150,6 +154,8 @@ async def _get(
     session: aiohttp.ClientSession, url: str, headers: dict[str, str], timeout: aiohttp.ClientTimeout
 ) -> aiohttp.ClientResponse:
     """GET without following redirects; an error status closes the response before it is raised."""
+    import aiohttp
+
     response = await session.get(url, headers=headers, allow_redirects=False, timeout=timeout)
     if response.status >= 400:
         response.close()
@@ -164,6 +170,8 @@ def _http_opener(url: str, timeout: float) -> _Opener:
     # event loop. Raw bytes even if a mirror sets Content-Encoding: gzip, so offsets are file offsets.
     # The timeout bounds connecting and each wait for data, not the whole transfer (aiohttp's default is
     # 5 minutes in total, too short for a 1 GB WARC).
+    import aiohttp
+
     fs = fsspec.filesystem("http", client_kwargs={"auto_decompress": False})
     client_timeout = aiohttp.ClientTimeout(
         total=None, connect=timeout, sock_connect=timeout, sock_read=timeout
