@@ -75,8 +75,11 @@ def _load(run_dir: Path, token_col: str) -> tuple[pl.DataFrame, list[str]]:
             clusters = [pl.col(c).cast(pl.String) for c in dedup_cols if c.endswith("_cluster")]
             flags = [pl.col(c).cast(pl.Boolean) for c in dedup_cols if c.startswith("is_")]
             frame = frame.join(dedup.select("doc_id", *clusters, *flags), "doc_id", "left")
-    # The streaming engine does not keep join order: sort so representatives are the same on every run.
-    out = frame.collect(engine="streaming").sort("doc_id").with_row_index("_row")
+    # The streaming engine does not keep join order: sort so representatives are the same on every run. After
+    # that only identities matter: doc_id goes and cluster ids become dense integer codes (a run holds one such
+    # row per document, so string ids would set its memory).
+    out = frame.collect(engine="streaming").sort("doc_id").with_row_index("_row").drop("doc_id")
+    out = out.with_columns(pl.col(c).rank("dense").cast(pl.UInt32) for c in dedup_cols if c.endswith("_cluster"))
     # A dedup kind that was switched off leaves its columns all null: it did not run.
     dedup_cols = [c for c in dedup_cols if out[c].null_count() < out.height]
     missing = out["tokens"].null_count()
@@ -325,12 +328,12 @@ def build_stocks(
     unmatched = frame.filter(pl.col("_file").is_null())["source_file"].unique()
     if unmatched.len():
         raise ValueError(f"{unmatched.len()} source files are not in manifest sampling.files, e.g. {unmatched[0]!r}")
-    frame = frame.with_columns(
+    frame = frame.drop("source_file").with_columns(
         crawl=pl.col("crawl").fill_null(pl.col("_stratum")),
         lang=pl.col("lang").fill_null("unknown"),
         tld=pl.col("tld").fill_null("unknown"),
         tier=pl.col("tier").fill_null("unscored"),
-    )
+    ).drop("_stratum")
     frame, kinds, measurable = _dedup_states(frame, dedup_cols)
     states = ["raw", *(["exact_dedup"] if "exact" in kinds else []), "dedup"]
     per_file = _per_file(frame, states)
