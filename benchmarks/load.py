@@ -202,9 +202,10 @@ def main() -> int:
         print(write_markdown(args.work))
         return 0
     crawl, out = args.work / "crawl", args.work / "out"
+    then = [n for n in args.then.split(",") if n]
     if args.then_only:
         documents = sum(json.loads(m.read_text())["documents"] for m in (out / "documents").glob("part-*.json"))
-        stages = run_then([n for n in args.then.split(",") if n], out, documents, args)
+        stages = run_then(then, out, documents, args)
         (args.work / "then-result.json").write_text(json.dumps(stages, indent=1))
         write_markdown(args.work)
         return max((s["returncode"] for s in stages), default=0)
@@ -236,19 +237,10 @@ def main() -> int:
         "slowest_to_fastest_slice": round(min(rates) / max(rates), 3) if rates and max(rates) else None,
         "slices": table, "samples": run["samples"],
     }
-    result["then"] = run_then([n for n in args.then.split(",") if n], out, documents, args)
+    result["then"] = run_then(then, out, documents, args)
     (args.work / "load-result.json").write_text(json.dumps(result, indent=1))
     (args.work / "then-result.json").unlink(missing_ok=True)  # from an earlier run folder
-    write_markdown(args.work)
-    print(f"{flow}: {records:,} records → {documents:,} documents in {run['wall_s']} s wall "
-          f"(rc {run['returncode']}); generation {gen_s:.0f} s")
-    print(f"peak RSS: flow processes {result['peak_flow_rss_mb']} MB, Prefect server {result['peak_server_rss_mb']} MB")
-    print(f"reading phase {result['reading_s']} s, {result['docs_per_s_overall']} docs/s overall; slowest/fastest "
-          f"tenth {result['slowest_to_fastest_slice']}")
-    print("\n| tenth | seconds | shards done | documents | docs/s | peak flow RSS (MB) |\n|---|---|---|---|---|---|")
-    for r in table:
-        print(f"| {r['slice']} | {r['from_s']}–{r['to_s']} | {r['shards']} | {r['documents']:,} | {r['docs_per_s']} | "
-              f"{r['peak_flow_rss_mb']} |")
+    print(write_markdown(args.work))
     return run["returncode"] or max((s["returncode"] for s in result["then"]), default=0)
 
 

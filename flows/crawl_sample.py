@@ -6,9 +6,7 @@ design (files drawn from which population, records kept per file) goes to the ma
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import random
 from pathlib import Path
 from typing import Literal
@@ -17,7 +15,7 @@ from prefect import flow, task
 
 from flows.options import Extractor, Runner
 from flows.rundir import RunDir, load_finished, params_digest, prune, shard_key, sweep_stale_temps
-from flows.runners import run_tasks
+from flows.runners import local_input_bytes, run_tasks
 from flows.sources.commoncrawl import DEFAULT_BASE_URL, FileRead, draw_files, read_listing, sampling_manifest
 from flows.sources.local import expand_inputs
 from flows.sources.shards import ReadOptions, is_wat, merge_accounting, read_into_shard
@@ -33,20 +31,6 @@ def read_file(source: str, shard: str, options: ReadOptions, digest: str) -> dic
     if finished is not None:
         return finished | {"reused": True}
     return read_into_shard(source, Path(shard), options, digest)
-
-
-def input_bytes(sources: list[str]) -> int:
-    """Bytes of the local input files, for `--runner auto`.
-
-    Remote files count 0: their size is unknown before reading, and threads overlap their network waits (which
-    release the GIL), so `auto` keeps threads for them unless the local input alone is large.
-    """
-    total = 0
-    for source in sources:
-        if "://" not in source:
-            with contextlib.suppress(OSError):
-                total += os.path.getsize(source)
-    return total
 
 
 def draw_local_files(files: list[str], n_files: int | None, file_fraction: float | None, seed: int) -> list[str]:
@@ -151,7 +135,7 @@ def crawl_sample(
     for table in ("documents", "wat"):
         prune(run.table(table), {Path(c["shard"]).name for c in calls if Path(c["shard"]).parent.name == table})
     results = run_tasks(read_file, calls, runner, workers, dask_address, gil_bound=True,
-                        work_bytes=input_bytes([c["source"] for c in calls]))
+                        work_bytes=local_input_bytes([c["source"] for c in calls]))
     parts = sorted((r for r in results if isinstance(r, dict)), key=lambda p: p["source_file"])
     failures = [{"source_file": c["source"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]

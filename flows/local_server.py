@@ -78,8 +78,8 @@ class ApiChoice:
 
 
 def prefect_home() -> Path:
-    """PREFECT_HOME as `flows` sets it (./.prefect unless the user chose), where the server keeps its database."""
-    return Path(os.environ.get("PREFECT_HOME") or Path.cwd() / ".prefect").expanduser().resolve()
+    """PREFECT_HOME as flows.environment sets it (./.prefect unless the user chose): the server's database."""
+    return Path(os.environ["PREFECT_HOME"]).expanduser().resolve()
 
 
 def record_path(home: Path) -> Path:
@@ -268,8 +268,7 @@ def start(port: int | None = None, ui: bool = True, timeout: float = START_TIMEO
             return 2
         log = home / LOG_NAME
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}  # the server is the API
-        env |= {"PREFECT_HOME": str(home), "PREFECT_SERVER_UI_ENABLED": str(ui).lower(),
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        env |= {"PREFECT_HOME": str(home), "PREFECT_SERVER_UI_ENABLED": str(ui).lower()}
         cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port)]
         with open(log, "ab") as out:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,

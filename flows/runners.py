@@ -44,6 +44,20 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def local_input_bytes(sources: list[str]) -> int:
+    """Bytes of the local input files, for `--runner auto`.
+
+    Remote files count 0: their size is unknown before reading, and threads overlap their network waits (which
+    release the GIL), so `auto` keeps threads for them unless the local input alone is large.
+    """
+    total = 0
+    for source in sources:
+        if "://" not in source:
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(source)
+    return total
+
+
 def resolve_runner(runner: str, workers: int | None, tasks: int, gil_bound: bool, work_bytes: int) -> tuple[str, int]:
     """The runner and pool size to use. `auto`: for a GIL-bound stage, one worker process per AUTO_BYTES_PER_PROCESS
     of input (at most `workers`, at most one per task) when that makes two or more; threads otherwise."""
@@ -81,9 +95,9 @@ def shared_api(runner: str) -> Iterator[None]:
 
 
 def make_task_runner(runner: str, workers: int | None, dask_address: str | None = None) -> TaskRunner:
-    """Build the task runner named by `--runner` for `--workers` processes or threads (`auto` resolved first)."""
+    """Build the task runner named by `--runner` (`auto` resolved already) for `--workers` processes or threads."""
     workers = workers or default_workers()
-    if runner in ("threads", "auto"):
+    if runner == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)
     if runner == "processes":
         return ProcessPoolTaskRunner(max_workers=workers)

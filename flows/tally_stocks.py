@@ -10,7 +10,7 @@ from prefect import flow, task
 from flows.crawl_sample import DEFAULT_OUT
 from flows.options import Runner
 from flows.rundir import RunDir, finished_marker, load_finished, params_digest, prune, write_json, write_table
-from flows.runners import run_tasks
+from flows.runners import local_input_bytes, run_tasks
 from stats.stocks import build_stocks, write_stocks
 from stats.tokens import count_tokens, token_column
 
@@ -67,7 +67,7 @@ def tally_stocks(
         for shard in run.shards("documents")
     ]
     results = run_tasks(count_shard_tokens, calls, runner, workers, dask_address, gil_bound=True,
-                        work_bytes=sum(Path(c["documents"]).stat().st_size for c in calls))
+                        work_bytes=local_input_bytes([c["documents"] for c in calls]))
     failures = [{"shard": c["documents"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]
     frame, stocks = build_stocks(Path(out), tokenizer=tokenizer, seed=seed, bootstrap=bootstrap)

@@ -138,10 +138,7 @@ class Dist:
             assert self.samples is not None
             tail = (1.0 - self.ci) / 2.0
             lo, hi = np.quantile(self.samples, [tail, 1.0 - tail])
-        elif self.kind == "mixture":
-            tail = (1.0 - self.ci) / 2.0
-            lo, hi = self.quantile(tail), self.quantile(1.0 - tail)
-        else:
+        else:  # a mixture's low/high are its central-interval quantiles (set by _parse_mixture)
             lo, hi = self.low, self.high
         ends = self._finish(np.array([lo, hi], dtype=np.float64))
         return float(ends.min()), float(ends.max())

@@ -295,12 +295,12 @@ def test_auto_runner_uses_processes_only_where_they_pay() -> None:
 
 
 def test_input_bytes_counts_local_files_only(tmp_path: Path) -> None:
-    from flows.crawl_sample import input_bytes
+    from flows.runners import local_input_bytes
 
     local = tmp_path / "a.warc.gz"
     local.write_bytes(b"x" * 1000)
-    assert input_bytes([str(local), str(tmp_path / "missing.warc.gz")]) == 1000
-    assert input_bytes([str(local), "https://data.commoncrawl.org/x.warc.gz"]) == 1000
+    assert local_input_bytes([str(local), str(tmp_path / "missing.warc.gz")]) == 1000
+    assert local_input_bytes([str(local), "https://data.commoncrawl.org/x.warc.gz"]) == 1000
 
 
 def test_process_workers_share_this_process_ephemeral_api(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -62,7 +62,6 @@ PROSE_LINE_WORDS = 20
 FEATURES = ("log_chars", "log_mean_line_chars", "log_longest_line", "frac_lines_end_punct", "frac_short_lines",
             "log_prose_chars", "frac_prose_chars", "function_word_frac", "alpha_word_frac", "unique_word_frac",
             "mean_word_chars", "digit_frac", "upper_frac", "log_sentences")
-_LONGEST_FUNCTION_WORD = max(len(w) for w in FUNCTION_WORDS)
 _OTHER_SPACE = r"[\s--[\x20\n]]"  # whitespace but " " and "\n": made " " before splitting words
 _END_PUNCT = r"[.!?\"”']$"
 
@@ -91,17 +90,13 @@ def quality_features(texts: pl.Series) -> pl.DataFrame:
     lines = docs.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("doc"), spaced.alias("line"))
     lines = lines.explode("line").with_row_index("lid")
     words = lines.select("doc", "lid", pl.col("line").str.split(" ").alias("w")).explode("w").filter(pl.col("w") != "")
-    w, chars = pl.col("w"), pl.col("chars")
+    w = pl.col("w")
     word_stats = words.with_columns(w.str.len_chars().alias("chars")).select(
         "doc",
         "lid",
         "chars",
         w.str.contains(r"\p{L}").alias("alpha"),
-        # lower-casing never shortens a word (in characters): longer words cannot be function words
-        pl.when(chars <= _LONGEST_FUNCTION_WORD)
-        .then(w.str.to_lowercase().is_in(FUNCTION_WORDS))
-        .otherwise(False)
-        .alias("function"),
+        w.str.to_lowercase().is_in(FUNCTION_WORDS).alias("function"),
     )
     doc = word_stats["doc"].to_numpy()
     # lines with a word are the non-empty stripped lines; their stripped length and last character

@@ -181,13 +181,12 @@ def _hash_pass(shards: list[Path], p: DedupParams, work: Path) -> _Hashed:
     buckets = BucketWriter(work / "lsh", p.num_bands, num_ranges(n_total, p.lsh_memory_mb))
     frames, text_hashes, url_hashes, shard_rows = [], [], [], []
     with_sig = start = 0
+    shared = p.exact and p.exact_lowercase and p.near  # then texts are lower-cased once for both kinds
     with open(work / "signatures.u32", "wb") as sig_file:
         for shard in shards:
             rows = 0
             for df in _batches(shard, p.batch_size):
                 frames.append(df.select(_META))
-                # lower-cased once for both kinds that need it
-                shared = p.exact and p.exact_lowercase and p.near
                 lowered = df["text"].str.to_lowercase() if shared else None
                 if p.exact:
                     text_hashes.append(hash_texts(exact_text(df["text"], p, lowered)))

@@ -84,7 +84,7 @@ def top_ngram_chars(ng: Ngrams, n: int) -> np.ndarray:
     idx, key = ng.repeated[n]
     if len(idx):
         doc = ng.doc[idx]
-        first = np.flatnonzero(_blockwise(pl.Series.is_first_distinct, key, doc))  # in order of first sight
+        first = np.flatnonzero(_first_seen(key, doc))  # in order of first sight
         count = _blockwise(pl.Series.unique_counts, key, doc)  # in the same order
         doc = doc[first]
         starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
