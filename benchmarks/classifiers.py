@@ -7,7 +7,8 @@ Documents: the main content (resiliparse) of the 1,033 real multilingual pages o
 Backends: the default feature scorer, fastText (native C++ and the PyTorch port), and the MiniLM embedding
 classifier. Without `--fasttext`, a fastText model with typical shape (dim 64, 200k buckets, word bigrams) is
 trained first on WikiText-2 vs SMS text (not timed). Each backend scores a 32-document warm-up batch before the
-timed pass; the cold load time is reported separately. cuda rows appear when torch sees a GPU.
+timed pass; the cold load time is reported separately. cuda rows appear when torch sees a GPU; the last column is
+each row's largest score difference from the same scorer on the CPU (native fastText for the PyTorch port).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 from filters.classifiers import default_scorer, load_scorer, torch_available
 from filters.classifiers.base import cuda_available, device_name
@@ -77,13 +80,26 @@ def measure(spec: str, backend: str, device: str, docs: list[str], **kwargs) -> 
     loaded = time.perf_counter() - start
     scorer.score(docs[:32])
     start = time.perf_counter()
-    for batch in scorer.score_batches(docs):
-        assert len(batch)
+    scores = np.concatenate(list(scorer.score_batches(docs)))
     seconds = time.perf_counter() - start
     megabytes = sum(len(d.encode("utf-8")) for d in docs) / 1e6
     return {"scorer": scorer.name.split(":")[0], "device": scorer.device,
             "device_name": device_name(scorer.device), "docs": len(docs), "MB": megabytes, "load_s": loaded,
-            "seconds": seconds, "docs_per_s": len(docs) / seconds, "MB_per_s": megabytes / seconds}
+            "seconds": seconds, "docs_per_s": len(docs) / seconds, "MB_per_s": megabytes / seconds,
+            "scores": scores}
+
+
+PARITY_REFERENCE = {"fasttext-torch": "fasttext"}  # the PyTorch port is checked against native fastText
+
+
+def with_cpu_parity(rows: list[dict]) -> list[dict]:
+    """Each row's largest score difference from its CPU reference: the same scorer, or native fastText for the port."""
+    cpu = {r["scorer"]: r["scores"] for r in rows if r["device"] == "cpu"}
+    out = []
+    for r in rows:
+        reference = cpu[PARITY_REFERENCE.get(r["scorer"], r["scorer"])][:len(r["scores"])]
+        out.append({**r, "max_diff": float(np.abs(r["scores"] - reference).max()) if len(reference) else 0.0})
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,11 +125,12 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(measure("embedding", "auto", device, docs[:args.embedding_docs]))
     print(f"Classifier throughput, {date.today().isoformat()}, {len(docs)} real documents "
           f"({sum(len(d.encode()) for d in docs) / 1e6:.1f} MB)\n")
-    print("| scorer | device | device name | docs | MB | load s | seconds | docs/s | MB/s |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
+    print("| scorer | device | device name | docs | MB | load s | seconds | docs/s | MB/s | max abs diff vs CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in with_cpu_parity(rows):
         print(f"| {r['scorer']} | {r['device']} | {r['device_name']} | {r['docs']} | {r['MB']:.2f} | "
-              f"{r['load_s']:.1f} | {r['seconds']:.2f} | {r['docs_per_s']:,.0f} | {r['MB_per_s']:.2f} |")
+              f"{r['load_s']:.1f} | {r['seconds']:.2f} | {r['docs_per_s']:,.0f} | {r['MB_per_s']:.2f} | "
+              f"{r['max_diff']:.1e} |")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ is reported beside it. Polars, Rayon and the token counters are held to one thre
     .venv/bin/python -m benchmarks.pipeline datatrove --input WARC --json OUT.json [--limit N]
     .venv/bin/python -m benchmarks.pipeline profile   --input WARC --json OUT.json
     .venv/bin/python -m benchmarks.pipeline parity    --input WARC --json OUT.json
-    .venv/bin/python -m benchmarks.pipeline scaling   --input WARC WARC WARC WARC --json OUT.json
+    .venv/bin/python -m benchmarks.pipeline scaling   --input WARC... [--workers 1,2] [--runners threads,processes]
     .venv/bin/python -m benchmarks.pipeline compare   --input WARC          # peakdata + datatrove, Markdown
 
 peakdata's stages are the functions the flows call (no Prefect): `iter_records` → `build_documents` (extraction
@@ -597,13 +597,15 @@ def _read_shard(job: tuple[str, str]) -> dict:
     return read_into_shard(job[0], Path(job[1]), ReadOptions(), "benchmark")
 
 
-def scaling_run(paths: list[Path], workdir: Path, worker_counts: tuple[int, ...] = (1, 2)) -> dict:
-    """crawl-sample's per-shard work on a thread pool and on a process pool (spawned, as Prefect's) of 1 and 2
-    workers, without Prefect: wall time, CPU time and CPU/wall (how many cores were actually busy)."""
+def scaling_run(paths: list[Path], workdir: Path, worker_counts: tuple[int, ...] = (1, 2),
+                runners: tuple[str, ...] = ("threads", "processes")) -> dict:
+    """crawl-sample's per-shard work on a thread pool and on a process pool (spawned, as Prefect's) of each worker
+    count, without Prefect: wall time, CPU time and CPU/wall (how many cores were actually busy). Speed-ups are
+    relative to the runner's smallest worker count."""
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
     rows = []
-    for runner in ("threads", "processes"):
+    for runner in runners:
         for workers in worker_counts:
             out = workdir / f"{runner}-{workers}"
             out.mkdir(parents=True, exist_ok=True)
@@ -619,7 +621,7 @@ def scaling_run(paths: list[Path], workdir: Path, worker_counts: tuple[int, ...]
                          "wall_s": wall, "cpu_s": cpu, "docs_per_wall_s": docs / wall,
                          "docs_per_cpu_s": docs / cpu if cpu else None, "busy_cores": cpu / wall})
     for row in rows:
-        base = next(r for r in rows if r["runner"] == row["runner"] and r["workers"] == 1)
+        base = min((r for r in rows if r["runner"] == row["runner"]), key=lambda r: r["workers"])
         row["speed_up"] = base["wall_s"] / row["wall_s"]
     return {"rows": rows, "loadavg": os.getloadavg()}
 
@@ -720,6 +722,8 @@ class _Args:
     limit: int = -1
     tokenizer: str = "cl100k_base"
     repeat: int = 1
+    workers: str = "1,2"
+    runners: str = "threads,processes"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -731,6 +735,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=-1, help="datatrove: read at most N documents")
     parser.add_argument("--tokenizer", default="cl100k_base", help="peakdata's tokenizer spec")
     parser.add_argument("--repeat", type=int, default=1, help="parity: best of N timings")
+    parser.add_argument("--workers", default="1,2", help="scaling: worker counts, comma-separated")
+    parser.add_argument("--runners", default="threads,processes", help="scaling: pools, comma-separated")
     args = _Args(**vars(parser.parse_args(argv)))
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)
@@ -744,7 +750,8 @@ def main(argv: list[str] | None = None) -> None:
             result = profile_run(args.input, work)
             text = profile_tables(result)
         elif args.command == "scaling":
-            result = scaling_run(args.input, work)
+            result = scaling_run(args.input, work, tuple(int(n) for n in args.workers.split(",")),
+                                 tuple(args.runners.split(",")))
             text = scaling_table(result)
         elif args.command == "parity":
             result = parity_run(args.input[0], args.repeat)
