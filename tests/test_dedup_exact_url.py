@@ -15,7 +15,7 @@ import xxhash
 from filters.dedup import OUTPUT_SCHEMA, DedupParams, run_dedup
 from filters.dedup import lsh as lsh_module
 from filters.dedup.components import flatten, union_edges
-from filters.dedup.normalize import exact_text, url_keys
+from filters.dedup.normalize import exact_text, shingle_text, url_keys
 
 UTC = dt.timezone.utc
 # Letters only (digit runs normalise to "0"), five letters each, so an edit ("q" + digits) makes a text shorter.
@@ -89,6 +89,28 @@ def test_exact_normalisation() -> None:
     assert norm(["3.14 and 1,000,000"]) == ["0 and 0"]
     p = DedupParams(exact_lowercase=False, exact_digits_to_zero=False, exact_strip_punctuation=False, exact_unicode="")
     assert norm(["Hello,  World 42!"], p) == ["Hello, World 42!"]
+
+
+def test_piecewise_normalisation_matches_whole_texts() -> None:
+    """Only non-ASCII runs (with the character before them) are normalised, punctuation and spaces collapse in one
+    pass, CJK characters are spaced early: the results must equal the plain polars chain on whole texts."""
+    rng = np.random.default_rng(4)
+    alphabet = list("aeE <>=o \n\t01.,;-'") + list("\u0301\u0308\u0338\u1100\u1161\u11a8ﬁ①Ｆé\u212bΣ日カ・、。\u3000")
+    alphabet += list("\u09be\u09c7ǅ😀\u200b\u00a0١٫،０．…“²\u00ad")
+    texts = ["".join(rng.choice(alphabet, size=int(rng.integers(0, 40)))) for _ in range(300)]
+    series = pl.Series("text", [None, "é", *texts, "a\u0301"], dtype=pl.String).slice(1)
+    lowered = series.str.to_lowercase()
+    number, punct = r"\p{Nd}+(?:[.,،٫]\p{Nd}+)*", r"[\p{P}\p{S}\p{Cc}\p{Cf}]+"
+    cjk = r"([\p{Han}\p{Hiragana}\p{Katakana}])"
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        plain = lowered.str.normalize(form).str.replace_all(number, "0").str.replace_all(punct, " ")
+        expected = plain.str.replace_all(r"\s+", " ").str.strip_chars().to_list()
+        assert exact_text(series, DedupParams(exact_unicode=form)).to_list() == expected
+    plain = lowered.str.normalize("NFKD").str.replace_all(r"\p{Mn}+", "").str.replace_all(number, "0")
+    plain = plain.str.replace_all(punct, " ").str.replace_all(cjk, " ${1} ")
+    assert shingle_text(series).to_list() == plain.str.replace_all(r"\s+", " ").str.strip_chars().to_list()
+    with_null = pl.Series("text", ["Å\u0301", None, "x"], dtype=pl.String)
+    assert exact_text(with_null, DedupParams()).to_list() == ["ǻ", None, "x"]
 
 
 def test_url_normalisation() -> None:

@@ -12,9 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
-from filters.dedup.normalize import shingle_text
+from filters.dedup.normalize import arrow_bytes, shingle_text
 from filters.dedup.params import DedupParams
 
 _U64 = np.uint64
@@ -55,24 +54,12 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     return pw, ipw
 
 
-def _arrow_bytes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of all texts in one array, and the offsets of each text in it."""
-    arr = texts.to_arrow(compat_level=pl.CompatLevel.oldest())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
-
-
 def word_hashes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """Hash every space-separated word; returns (hashes, document index of each word).
 
     Each text must end with a space, so no word runs across two documents.
     """
-    data, offsets = _arrow_bytes(texts)
+    data, offsets = arrow_bytes(texts)
     word_byte = data != 32
     edges = np.diff(word_byte.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edges == 1)

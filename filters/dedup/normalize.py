@@ -8,14 +8,17 @@ datatrove's `simplify_text` does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import xxhash
 
 from filters.dedup.params import DedupParams
 
-_PUNCT_SYMBOLS = r"[\p{P}\p{S}\p{Cc}\p{Cf}]+"
+# A run of 2+ punctuation, symbol, control or space characters, or one such character other than " ".
+_PUNCT_OR_SPACES = r"[\p{P}\p{S}\p{Cc}\p{Cf}\s]{2,}|[\p{P}\p{S}\p{Cc}\p{Cf}\s&&[^ ]]"
 _NUMBER = r"\p{Nd}+(?:[.,،٫]\p{Nd}+)*"
 _CJK_CHAR = r"([\p{Han}\p{Hiragana}\p{Katakana}])"
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}
@@ -28,13 +31,68 @@ def _collapse(texts: pl.Series) -> pl.Series:
     return texts.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
 
 
-def _unicode(texts: pl.Series, form: str) -> pl.Series:
-    """Unicode normalisation of the texts that need it: ASCII is invariant under every form, and polars
-    normalises at ~40 ns/byte against ~0.1 ns/byte for the ASCII check (much web text is plain ASCII)."""
-    non_ascii = texts.str.len_bytes() != texts.str.len_chars()
-    if not non_ascii.any():
+def _words(texts: pl.Series) -> pl.Series:
+    """Words separated by single spaces: `_collapse` of the texts with punctuation runs replaced by spaces, in one
+    pass instead of two (every maximal run of punctuation and spaces becomes one space either way)."""
+    return texts.str.replace_all(_PUNCT_OR_SPACES, " ").str.strip_chars()
+
+
+def _array_bytes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of an Arrow string array, and the offsets of each string in them (nulls have no bytes)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
+
+
+def arrow_bytes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of all texts in one array, and the offsets of each text in it (nulls have no bytes)."""
+    return _array_bytes(texts.to_arrow(compat_level=pl.CompatLevel.oldest()))
+
+
+def _strings(data: np.ndarray, offsets: np.ndarray) -> pa.LargeStringArray:
+    """Arrow strings over UTF-8 bytes (no copy): string i is data[offsets[i]:offsets[i + 1]]."""
+    return pa.LargeStringArray.from_buffers(offsets.size - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _map_non_ascii(texts: pl.Series, transform: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """Apply `transform` to the runs of non-ASCII characters only, each with the character before it.
+
+    polars normalises Unicode at ~40 ns/byte, and even texts with some non-ASCII characters are mostly ASCII.
+    Normalising piecewise is exact: ASCII is invariant under every form, has combining class 0 and is never the
+    second character of a composition, so a text can be cut before any ASCII character; the character before a
+    run is kept with it because it may compose with the run (e + U+0301 -> é). `transform` must be piecewise in
+    that sense too (removing or padding non-ASCII characters is).
+    """
+    data, offsets = arrow_bytes(texts)
+    high = data >= 0x80
+    high_at = np.flatnonzero(high)
+    if high_at.size == 0:
         return texts
-    return texts.clone().scatter(non_ascii.arg_true(), texts.filter(non_ascii).str.normalize(form))  # type: ignore[arg-type]
+    breaks = np.flatnonzero(np.diff(high_at) != 1)
+    starts = high_at[np.concatenate(([0], breaks + 1))]
+    ends = high_at[np.append(breaks, -1)] + 1
+    inner = offsets[(offsets > 0) & (offsets < data.size)]
+    cuts = np.unique(inner[high[inner - 1] & high[inner]])
+    if cuts.size:  # a run must not span two texts: cut it where a text starts
+        starts = np.sort(np.concatenate((starts, cuts)))
+        ends = np.sort(np.concatenate((ends, cuts)))
+    starts -= offsets[np.searchsorted(offsets, starts)] != starts  # the character before, if in the same text
+    n_runs = starts.size
+    bounds = np.empty(2 * n_runs + 2, dtype=np.int64)
+    bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, starts, ends, data.size
+    pieces = _strings(data, bounds)  # gap, run, gap, run, ..., gap
+    runs = transform(pl.Series(pieces.take(np.arange(1, 2 * n_runs, 2))))  # type: ignore[arg-type]
+    candidates = pa.concat_arrays([pieces, runs.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(pa.large_string())])
+    order = np.arange(2 * n_runs + 1)
+    order[1::2] = 2 * n_runs + 1 + np.arange(n_runs)  # every run replaced by its transformed form
+    out, _ = _array_bytes(candidates.take(order))
+    grown = np.concatenate(([0], np.cumsum(runs.str.len_bytes().to_numpy() - (ends - starts))))  # before run k
+    out_texts = pl.Series(texts.name, _strings(out, offsets + grown[np.searchsorted(starts, offsets)]))
+    return pl.select(pl.when(texts.is_not_null()).then(out_texts)).to_series() if texts.has_nulls() else out_texts
 
 
 def exact_text(texts: pl.Series, p: DedupParams, lowered: pl.Series | None = None) -> pl.Series:
@@ -43,22 +101,27 @@ def exact_text(texts: pl.Series, p: DedupParams, lowered: pl.Series | None = Non
     if p.exact_lowercase:
         texts = texts.str.to_lowercase() if lowered is None else lowered
     if p.exact_unicode:
-        texts = _unicode(texts, p.exact_unicode)
+        texts = _map_non_ascii(texts, lambda runs: runs.str.normalize(p.exact_unicode))  # type: ignore[arg-type]
     if p.exact_digits_to_zero:
         texts = texts.str.replace_all(_NUMBER, "0")
-    if p.exact_strip_punctuation:
-        texts = texts.str.replace_all(_PUNCT_SYMBOLS, " ")
-    return _collapse(texts)
+    return _words(texts) if p.exact_strip_punctuation else _collapse(texts)
 
 
 def shingle_text(texts: pl.Series, split_cjk: bool = True, lowered: pl.Series | None = None) -> pl.Series:
     """Text whose space-separated words MinHash shingles: lower-case, no accents, numbers as 0, no punctuation.
-    `lowered` is `texts.str.to_lowercase()` when the caller has it."""
-    texts = _unicode(texts.str.to_lowercase() if lowered is None else lowered, "NFKD").str.replace_all(r"\p{Mn}+", "")
-    texts = texts.str.replace_all(_NUMBER, "0").str.replace_all(_PUNCT_SYMBOLS, " ")
-    if split_cjk:
-        texts = texts.str.replace_all(_CJK_CHAR, " ${1} ")
-    return _collapse(texts)
+    `lowered` is `texts.str.to_lowercase()` when the caller has it.
+
+    Accents and CJK characters are handled on the non-ASCII runs only. Spacing CJK characters before (not after)
+    replacing numbers and punctuation gives the same words: no CJK character is a digit or a number separator,
+    and the spaces around a CJK punctuation mark merge with the space that replaces it.
+    """
+
+    def fold(runs: pl.Series) -> pl.Series:
+        runs = runs.str.normalize("NFKD").str.replace_all(r"\p{Mn}+", "")
+        return runs.str.replace_all(_CJK_CHAR, " ${1} ") if split_cjk else runs
+
+    texts = _map_non_ascii(texts.str.to_lowercase() if lowered is None else lowered, fold)
+    return _words(texts.str.replace_all(_NUMBER, "0"))
 
 
 def hash_texts(texts: pl.Series) -> np.ndarray:

@@ -25,10 +25,6 @@ _STEP = 8  # table entries are round(-log2 p * _STEP), one byte: up to 31.875 bi
 # this floor one byte they never show (most of UTF-8 beyond ASCII) would cost up to 62 bits and swamp a
 # document's average. A round value fixed by that argument, not fitted (see docs/readme/signals.md).
 _UNIFORM = 0.01
-# open-addressing slots for the ~20k 3-byte contexts of the model: at 4% load a text's unknown contexts rarely
-# probe further (2^17 slots: 13% of positions walked on, refbits 15% slower); two int32 tables of 2 MB each
-_HASH_BITS = 19
-_BUCKETS = 1 << _HASH_BITS
 _CHUNK = 1 << 20  # bytes scored per NumPy pass (bounds memory)
 
 
@@ -53,25 +49,6 @@ def zstd_ratio(texts: pl.Series) -> np.ndarray:
     compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_content_size=False)
     packed = np.array([len(frame) for frame in compressor.multi_compress_to_buffer(buffer)], dtype=np.float64)
     return sizes / packed
-
-
-def _hash3(ctx: np.ndarray) -> np.ndarray:
-    """Slot of a 3-byte context: Fibonacci hashing in 32 bits (wraps), top _HASH_BITS bits."""
-    return (ctx.astype(np.uint32) * np.uint32(0x9E3779B1)) >> np.uint32(32 - _HASH_BITS)
-
-
-def _probe_table(keys: np.ndarray) -> np.ndarray:
-    """Slot -> index into keys (or -1), for linear probing from _hash3(key)."""
-    slots = np.full(_BUCKETS, -1, dtype=np.int64)
-    todo, slot = np.arange(len(keys)), _hash3(keys)
-    while len(todo):  # in rounds: one key takes each free slot aimed at, the others move one slot on
-        free = np.flatnonzero(slots[slot] < 0)
-        won = free[np.unique(slot[free], return_index=True)[1]]
-        slots[slot[won]] = todo[won]
-        lost = np.ones(len(todo), dtype=bool)
-        lost[won] = False
-        todo, slot = todo[lost], (slot[lost] + 1) & (_BUCKETS - 1)
-    return slots
 
 
 def _quantise(p: np.ndarray) -> np.ndarray:
@@ -125,27 +102,19 @@ class ReferenceModel:
         self.t23 = np.concatenate([t3, self.t2.ravel()])
         self.t2_at = len(t3)
         self.t1, self.t2 = self.t1.ravel(), self.t23[self.t2_at :]
-        slot_row = _probe_table(ctx3)
-        self.slot_key = np.where(slot_row >= 0, ctx3[np.maximum(slot_row, 0)], -1).astype(np.int32)
-        self.slot_start = np.where(slot_row >= 0, slot_row * 256, -1).astype(np.int32)
-
-    def _row_starts(self, ctx: np.ndarray) -> np.ndarray:
-        """Where each 3-byte context's row starts in t23: its own (open addressing with linear probing, all
-        look-ups at once) or, when the books lack it, t2's row of its last two bytes."""
-        slot = _hash3(ctx)
-        key = self.slot_key[slot]
-        found = key == ctx
-        start = np.where(found, self.slot_start[slot], ((ctx & 0xFFFF) << 8) + self.t2_at)
-        todo = np.flatnonzero((key >= 0) & ~found)  # collided: walk on (rare at this load factor)
-        slot = slot[todo]
-        while len(todo):
-            slot = (slot + 1) & (_BUCKETS - 1)
-            key = self.slot_key[slot]
-            hit = key == ctx[todo]
-            start[todo[hit]] = self.slot_start[slot[hit]]
-            more = (key >= 0) & ~hit
-            todo, slot = todo[more], slot[more]
-        return start
+        # where a 3-byte context (a, b, c)'s row starts in t23, in two direct look-ups (no hashing or probing):
+        # block_at[a << 8 | b] + c indexes row_start. Blocks 0..255 serve 2-byte prefixes the books' 3-byte
+        # contexts never start with: block b holds t2's rows of (b, c). Each of the ~2.3k other prefixes has a
+        # block of its own, those fallbacks overwritten by t3's rows. Int32: 2.6 MB and 256 kB.
+        prefixes = np.unique(ctx3 >> 8)
+        fallback = (np.arange(1 << 16, dtype=np.int64) << 8) + self.t2_at  # t2's row of (b, c), at b << 8 | c
+        block = np.searchsorted(prefixes, ctx3 >> 8)
+        self.row_start = np.concatenate([fallback, fallback.reshape(256, 256)[prefixes & 0xFF].ravel()])
+        self.row_start[(256 + block) * 256 + (ctx3 & 0xFF)] = np.arange(len(ctx3)) * 256
+        self.row_start = self.row_start.astype(np.int32)
+        self.block_at = (np.arange(1 << 16, dtype=np.int64) & 0xFF) * 256
+        self.block_at[prefixes] = (256 + np.arange(len(prefixes))) * 256
+        self.block_at = self.block_at.astype(np.int32)
 
     def bits(self, data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """Per document: total bits (-log2 p summed over its bytes), in chunks of whole documents."""
@@ -164,8 +133,9 @@ class ReferenceModel:
         cost = np.zeros(len(b), dtype=np.uint8)  # the first three bytes belong to a document start: redone below
         if len(b) == 0:
             return np.zeros(len(offsets) - 1)
-        ctx = (b[:-3] << 16) | (b[1:-2] << 8) | b[2:-1]  # the 3 bytes before each position from 3 on
-        cost[3:] = self.t23[self._row_starts(ctx) + b[3:]]
+        # the row of the 3 bytes before each position from 3 on (its own or its last two bytes' t2 row)
+        row = self.row_start[self.block_at[(b[:-3] << 8) | b[1:-2]] + b[2:-1]]
+        cost[3:] = self.t23[row + b[3:]]
         starts, ends = offsets[:-1], offsets[1:]
         for k, table in ((2, self.t2), (1, self.t1), (0, self.t0)):  # shortest context last wins
             i = starts[starts + k < ends] + k

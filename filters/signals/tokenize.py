@@ -271,7 +271,8 @@ def _merge_specials(
     start = src.copy()
     start[i] = len(vocab) + np.cumsum(n_pieces) - n_pieces
     stem, src = _spread(counts, start)
-    return pl.concat([vocab, pieces.explode()]), src, stem
+    # one chunk: the caller gathers every output token from it, 4x slower from two chunks
+    return pl.concat([vocab, pieces.explode()], rechunk=True), src, stem
 
 
 def _is_plain(c: pl.Expr) -> pl.Expr:
