@@ -27,7 +27,7 @@ from filters.classifiers import (
 from filters.classifiers import base as classifiers_base
 from filters.classifiers.evaluate import agreement, length_ambiguous_mask, load_human_labels
 from filters.classifiers.fasttext_native import load_fasttext
-from filters.classifiers.fasttext_torch import FastTextTokenizer, fnv1a
+from filters.classifiers.fasttext_torch import FastTextTokenizer, fnv1a, fnv1a_batch
 from filters.classifiers.features import (
     FEATURES,
     FUNCTION_WORDS,
@@ -151,6 +151,40 @@ def test_tokenizer_char_ngrams_match_fasttext(shared_data: Path, tmp_path: Path)
     unsigned = ((2166136261 ^ 0xC3) * 16777619) & 0xFFFFFFFF
     signed = ((2166136261 ^ 0xFFFFFFC3) * 16777619) & 0xFFFFFFFF  # fastText XORs int8_t(byte)
     assert fnv1a(b"\xc3") == signed != unsigned
+
+
+BATCH_EDGE = ["", " \t\x0b ", "__label__hq only a label", "x", "tabs\tand\rcarriage\x00nul", "naïve café — ünïcödé",
+              "a literal </s> ends fastText's line: never read", "</s>", "</s> </s> a", "a\n\nb\x0c\x0c c ", "w1 w2",
+              "__label__x </s> y", "  lead and trail  ", "non\u00a0breaking\u2003spaces", "數據"]
+
+
+@pytest.mark.parametrize("minn,maxn,bucket,word_ngrams", [(0, 0, 0, 1), (0, 0, 20_000, 2), (3, 6, 20_000, 3),
+                                                         (2, 4, 5_000, 2), (0, 0, 0, 2), (3, 6, 0, 1)])
+@pytest.mark.parametrize("label_prefix", [b"__label__", b"</"])  # "</" also drops the end-of-line token
+def test_batch_encoding_equals_per_document_encoding(shared_data: Path, minn, maxn, bucket, word_ngrams,
+                                                     label_prefix):
+    """The vectorised `encode_batch` (polars split, each distinct token hashed once, n-grams within documents)
+    gives every document's ids in `encode`'s order, which is fastText's: the oracle is the per-document path."""
+    texts, _ = load_human_labels(shared_data / HUMAN)
+    words = sorted({w for t in texts[:50] for w in t.split()})[:3000] + ["</s>", "a", "w1"]
+    tok = FastTextTokenizer({w.encode(): i for i, w in enumerate(words)}, len(words), minn, maxn, bucket,
+                            word_ngrams, label_prefix)
+    docs = BATCH_EDGE + list(texts) + BATCH_EDGE
+    for batch in (docs, docs[:1], [], ["lone \ud800 surrogate x", "ok"]):  # a surrogate takes the per-doc path
+        flat, offsets = tok.encode_batch(batch)
+        expected = [tok.encode(t) for t in batch]
+        assert offsets.tolist() == np.cumsum([0] + [len(e) for e in expected])[:-1].tolist()
+        assert flat.tolist() == [i for e in expected for i in e.tolist()]
+
+
+def test_vectorised_fnv1a_equals_fasttext_hash():
+    """`fnv1a_batch` (one NumPy step per byte position; long strings one by one) = `fnv1a`, signed as fastText's
+    int32, on random strings of multi-byte characters, NUL bytes, the empty string and strings past the cut-off."""
+    rng = np.random.default_rng(0)
+    alphabet = [*"ab€é日\x00 ", "😀"]
+    strings = ["".join(rng.choice(alphabet, size=int(rng.integers(0, 120)))) for _ in range(2000)] + ["", "a" * 300]
+    expected = [h - (1 << 32) if h >= 1 << 31 else h for h in (fnv1a(s.encode()) for s in strings)]
+    assert fnv1a_batch(pl.Series(strings), python_above=100).tolist() == expected
 
 
 def test_read_documents_formats(tmp_path: Path):

@@ -30,12 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from filters.classifiers.base import Classifier, resolve_device
 from filters.classifiers.fasttext_native import LABEL_PREFIX, detect_positive_label, load_fasttext
+from filters.dedup.normalize import arrow_bytes
 
 EOS = b"</s>"
 _SPLIT = re.compile(rb"[ \n\r\t\v\f\x00]+")
+_SPLIT_STR = r"[ \n\r\t\x0B\x0C\x00]+"  # the same bytes, for polars' regex
 _NGRAM_MULT = np.uint64(116049371)
 _LOG_EPS = 1e-5  # fastText's std_log(x) = log(x + 1e-5)
 _CACHE_LIMIT = 2_000_000
@@ -58,6 +61,25 @@ def fnv1a(data: bytes) -> int:
     return h
 
 
+def fnv1a_batch(texts: pl.Series, python_above: int = 256) -> np.ndarray:
+    """`fnv1a` of each string's UTF-8 bytes as a signed 32-bit value (int64), vectorised across the strings: one
+    NumPy step per byte position. Strings longer than `python_above` bytes (rare) are hashed one by one."""
+    data, offsets = arrow_bytes(texts)
+    lengths = np.diff(offsets)
+    signed_bytes = data.view(np.int8).astype(np.int32).view(np.uint32)  # fastText XORs int8_t(byte)
+    h = np.full(len(lengths), 2166136261, dtype=np.uint32)
+    short = np.flatnonzero(lengths <= python_above)
+    order = short[np.argsort(-lengths[short], kind="stable")]
+    active = np.searchsorted(-lengths[order], -np.arange(1, (lengths[order[0]] if len(order) else 0) + 1),
+                             side="right")  # strings longer than j bytes: order[:active[j]]
+    for j, n in enumerate(active):
+        idx = order[:n]
+        h[idx] = (h[idx] ^ signed_bytes[offsets[idx] + j]) * np.uint32(16777619)
+    for i in np.flatnonzero(lengths > python_above):
+        h[i] = fnv1a(data[offsets[i] : offsets[i + 1]].tobytes())
+    return h.view(np.int32).astype(np.int64)
+
+
 @dataclass
 class FastTextTokenizer:
     """Text → input-matrix row ids, exactly as fastText's `Dictionary::getLine` does for a supervised model."""
@@ -72,6 +94,7 @@ class FastTextTokenizer:
 
     def __post_init__(self) -> None:
         self._cache: dict[bytes, tuple[tuple[int, ...], int]] = {}
+        self._vocab: pl.DataFrame | None = None
 
     def char_ngrams(self, word: bytes) -> list[int]:
         """Row ids of the character n-grams of `<word>` (fastText's `computeSubwords`)."""
@@ -139,13 +162,89 @@ class FastTextTokenizer:
         return np.concatenate(parts)
 
     def encode_batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Flat ids and per-document offsets, the input of `embedding_bag`."""
+        """Flat ids and per-document offsets, the input of `embedding_bag`: each document's ids as `encode` gives
+        them, computed for the whole batch at once (polars splits, Python sees each distinct token once)."""
+        try:
+            series = pl.Series("t", list(texts), dtype=pl.String)
+        except (UnicodeError, pl.exceptions.ComputeError):  # a lone surrogate: per document, with "replace"
+            return self._encode_each(texts)
+        eos = EOS.decode()
+        tokens = (pl.DataFrame([series]).with_row_index("doc")
+                  .select("doc", (pl.col("t").str.replace_all(_SPLIT_STR, " ") + " " + eos).str.split(" "))
+                  .explode("t")
+                  .filter((pl.col("t") != "") & ~pl.col("t").str.starts_with(self.label_prefix.decode())))
+        doc = tokens["doc"].to_numpy().astype(np.int64)
+        is_eos = (tokens["t"] == eos).to_numpy()
+        eos_before = np.cumsum(is_eos) - is_eos  # EOS tokens before each row, counted over the whole batch
+        keep = eos_before == eos_before[np.searchsorted(doc, doc)]  # none before it in its own document
+        doc, tokens = doc[keep], tokens.filter(pl.Series(keep))
+        distinct = tokens["t"].unique(maintain_order=True)
+        index = tokens.join(pl.DataFrame({"t": distinct, "i": np.arange(len(distinct))}), on="t", how="left",
+                            maintain_order="left")["i"].to_numpy()
+        row_counts, row_ids, token_hashes = self._distinct_rows(distinct)
+        hashes = token_hashes[index].view(np.uint64)  # sign extension, as in fastText
+        lengths = row_counts[index]
+        starts = (np.cumsum(row_counts) - row_counts)[index]
+        word_rows = row_ids[np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())]
+        parts = [(np.repeat(doc, lengths), word_rows)]
+        if self.word_ngrams > 1 and self.bucket > 0:
+            h = hashes
+            for step in range(1, self.word_ngrams):  # n-grams of step + 1 words that stay within one document
+                same_doc = doc[step:] == doc[:-step]
+                h = h[:-1] * _NGRAM_MULT + hashes[step:]
+                parts.append((doc[:-step][same_doc],
+                              (h[same_doc] % np.uint64(self.bucket)).astype(np.int64) + self.nwords))
+        return _by_document(parts, len(series))
+
+    def _distinct_rows(self, distinct: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per distinct token: how many rows it adds, all those rows (flat, token after token) and its hash.
+        Without subwords a token adds its word row when it has one: a join and `fnv1a_batch`, no Python loop."""
+        if self.maxn > 0 and self.bucket > 0:  # subword n-grams: per distinct token in Python (cached)
+            entries = [self._token(t.encode()) for t in distinct]
+            row_counts = np.fromiter((len(rows) for rows, _ in entries), dtype=np.int64, count=len(entries))
+            row_ids = np.fromiter((r for rows, _ in entries for r in rows), dtype=np.int64,
+                                  count=int(row_counts.sum()))
+            return row_counts, row_ids, np.fromiter((h for _, h in entries), dtype=np.int64, count=len(entries))
+        word_id = (pl.DataFrame({"t": distinct}).join(self._vocabulary(), on="t", how="left", maintain_order="left")
+                   ["id"].fill_null(-1).to_numpy())
+        known = word_id >= 0
+        return known.astype(np.int64), word_id[known], fnv1a_batch(distinct)
+
+    def _vocabulary(self) -> pl.DataFrame:
+        """The word ids as a frame to join on (words that are not valid UTF-8 can match no token)."""
+        if self._vocab is None:
+            words, ids = [], []
+            for word, i in self.word_ids.items():
+                try:
+                    words.append(word.decode("utf-8"))
+                except UnicodeDecodeError:
+                    continue
+                ids.append(i)
+            self._vocab = pl.DataFrame({"t": words, "id": ids}, schema={"t": pl.String, "id": pl.Int64})
+        return self._vocab
+
+    def _encode_each(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         encoded = [self.encode(t) for t in texts]
         lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
         offsets = np.zeros(len(encoded), dtype=np.int64)
         np.cumsum(lengths[:-1], out=offsets[1:])
         flat = np.concatenate(encoded) if encoded else np.zeros(0, dtype=np.int64)
         return flat, offsets
+
+
+def _by_document(parts: list[tuple[np.ndarray, np.ndarray]], n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Interleave parts (each: document of every id, ids grouped by document in order) into one flat array with
+    each document's ids part after part, and the offset where each document starts."""
+    counts = np.stack([np.bincount(d, minlength=n_docs) for d, _ in parts])  # (part, document)
+    per_doc = counts.sum(axis=0)
+    offsets = np.cumsum(per_doc) - per_doc
+    flat = np.empty(int(per_doc.sum()), dtype=np.int64)
+    before = offsets.copy()  # where the next part of each document starts
+    for (d, ids), count in zip(parts, counts):
+        first = np.cumsum(count) - count  # where each document's ids start within this part
+        flat[before[d] + np.arange(len(d)) - first[d]] = ids
+        before += count
+    return flat, offsets
 
 
 def huffman_paths(counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
