@@ -34,7 +34,7 @@ import polars as pl
 
 from filters.classifiers.base import Classifier, resolve_device
 from filters.classifiers.fasttext_native import LABEL_PREFIX, detect_positive_label, load_fasttext
-from filters.dedup.normalize import arrow_bytes
+from filters.utf8 import series_bytes
 
 EOS = b"</s>"
 _SPLIT = re.compile(rb"[ \n\r\t\v\f\x00]+")
@@ -64,7 +64,7 @@ def fnv1a(data: bytes) -> int:
 def fnv1a_batch(texts: pl.Series, python_above: int = 256) -> np.ndarray:
     """`fnv1a` of each string's UTF-8 bytes as a signed 32-bit value (int64), vectorised across the strings: one
     NumPy step per byte position. Strings longer than `python_above` bytes (rare) are hashed one by one."""
-    data, offsets = arrow_bytes(texts)
+    data, offsets = series_bytes(texts)
     lengths = np.diff(offsets)
     signed_bytes = data.view(np.int8).astype(np.int32).view(np.uint32)  # fastText XORs int8_t(byte)
     h = np.full(len(lengths), 2166136261, dtype=np.uint32)

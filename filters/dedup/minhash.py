@@ -13,8 +13,9 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from filters.dedup.normalize import arrow_bytes, shingle_text
+from filters.dedup.normalize import shingle_text
 from filters.dedup.params import DedupParams
+from filters.utf8 import series_bytes
 
 _U64 = np.uint64
 _BYTE_BASE = 0x100000001B3  # FNV-64 prime: multiplier of the per-word polynomial (odd, so invertible)
@@ -59,7 +60,7 @@ def word_hashes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
     Each text must end with a space, so no word runs across two documents.
     """
-    data, offsets = arrow_bytes(texts)
+    data, offsets = series_bytes(texts)
     word_byte = data != 32
     edges = np.diff(word_byte.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edges == 1)

@@ -16,6 +16,7 @@ import pyarrow as pa
 import xxhash
 
 from filters.dedup.params import DedupParams
+from filters.utf8 import array_bytes, series_bytes, strings_from_bytes
 
 # A run of 2+ punctuation, symbol, control or space characters, or one such character other than " ".
 _PUNCT_OR_SPACES = r"[\p{P}\p{S}\p{Cc}\p{Cf}\s]{2,}|[\p{P}\p{S}\p{Cc}\p{Cf}\s&&[^ ]]"
@@ -37,27 +38,6 @@ def _words(texts: pl.Series) -> pl.Series:
     return texts.str.replace_all(_PUNCT_OR_SPACES, " ").str.strip_chars()
 
 
-def _array_bytes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of an Arrow string array, and the offsets of each string in them (nulls have no bytes)."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
-
-
-def arrow_bytes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of all texts in one array, and the offsets of each text in it (nulls have no bytes)."""
-    return _array_bytes(texts.to_arrow(compat_level=pl.CompatLevel.oldest()))
-
-
-def _strings(data: np.ndarray, offsets: np.ndarray) -> pa.LargeStringArray:
-    """Arrow strings over UTF-8 bytes (no copy): string i is data[offsets[i]:offsets[i + 1]]."""
-    return pa.LargeStringArray.from_buffers(offsets.size - 1, pa.py_buffer(offsets), pa.py_buffer(data))
-
-
 def _map_non_ascii(texts: pl.Series, transform: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """Apply `transform` to the runs of non-ASCII characters only, each with the character before it.
 
@@ -67,7 +47,7 @@ def _map_non_ascii(texts: pl.Series, transform: Callable[[pl.Series], pl.Series]
     run is kept with it because it may compose with the run (e + U+0301 -> é). `transform` must be piecewise in
     that sense too (removing or padding non-ASCII characters is).
     """
-    data, offsets = arrow_bytes(texts)
+    data, offsets = series_bytes(texts)
     high = data >= 0x80
     high_at = np.flatnonzero(high)
     if high_at.size == 0:
@@ -84,14 +64,14 @@ def _map_non_ascii(texts: pl.Series, transform: Callable[[pl.Series], pl.Series]
     n_runs = starts.size
     bounds = np.empty(2 * n_runs + 2, dtype=np.int64)
     bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, starts, ends, data.size
-    pieces = _strings(data, bounds)  # gap, run, gap, run, ..., gap
+    pieces = strings_from_bytes(data, bounds)  # gap, run, gap, run, ..., gap
     runs = transform(pl.Series(pieces.take(np.arange(1, 2 * n_runs, 2))))  # type: ignore[arg-type]
     candidates = pa.concat_arrays([pieces, runs.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(pa.large_string())])
     order = np.arange(2 * n_runs + 1)
     order[1::2] = 2 * n_runs + 1 + np.arange(n_runs)  # every run replaced by its transformed form
-    out, _ = _array_bytes(candidates.take(order))
+    out, _ = array_bytes(candidates.take(order))
     grown = np.concatenate(([0], np.cumsum(runs.str.len_bytes().to_numpy() - (ends - starts))))  # before run k
-    out_texts = pl.Series(texts.name, _strings(out, offsets + grown[np.searchsorted(starts, offsets)]))
+    out_texts = pl.Series(texts.name, strings_from_bytes(out, offsets + grown[np.searchsorted(starts, offsets)]))
     return pl.select(pl.when(texts.is_not_null()).then(out_texts)).to_series() if texts.has_nulls() else out_texts
 
 

@@ -14,10 +14,10 @@ from functools import cache
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import zstandard
 
 from filters.signals.build_reference import MODEL_PATH, ORDER
+from filters.utf8 import series_bytes
 
 ZSTD_LEVEL = 3
 _STEP = 8  # table entries are round(-log2 p * _STEP), one byte: up to 31.875 bits
@@ -28,19 +28,9 @@ _UNIFORM = 0.01
 _CHUNK = 1 << 20  # bytes scored per NumPy pass (bounds memory)
 
 
-def _utf8(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The batch's UTF-8 bytes, concatenated, and each document's start offset (n_docs + 1 of them)."""
-    arr = texts.cast(pl.String).fill_null("").to_arrow()
-    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
-    _, offsets, data = arr.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return raw[offsets[0] : offsets[-1]], offsets - offsets[0]
-
-
 def zstd_ratio(texts: pl.Series) -> np.ndarray:
     """Per document: UTF-8 bytes / zstd bytes (0.0 for empty text)."""
-    data, offsets = _utf8(texts)
+    data, offsets = series_bytes(texts.cast(pl.String))
     sizes = np.diff(offsets)
     if sizes.sum() == 0:  # zstandard refuses a batch of nothing
         return np.zeros(len(sizes))
@@ -155,7 +145,7 @@ def reference_model() -> ReferenceModel:
 
 def ref_bits_per_byte(texts: pl.Series) -> np.ndarray:
     """Per document: cross-entropy in bits per UTF-8 byte under the reference model (0.0 for empty text)."""
-    data, offsets = _utf8(texts)
+    data, offsets = series_bytes(texts.cast(pl.String))
     sizes = np.diff(offsets)
     return reference_model().bits(data, offsets) / np.maximum(sizes, 1)
 
