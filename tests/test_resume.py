@@ -182,12 +182,21 @@ def test_dask_local_cluster_writes_the_same_documents_as_threads(shared_data, se
         assert marker["documents"] == reference["documents"]
 
 
-def _api(env: dict, method: str, path: str, body: dict | None = None) -> dict:
+def _api(env: dict, method: str, path: str, body: dict | None = None, attempts: int = 5) -> dict:
+    """One Prefect API call. A 503 (the server's SQLite database busy; the transaction was rolled back) is retried
+    with backoff, as Prefect's own client does; any other error is raised."""
     request = urllib.request.Request(env["PREFECT_API_URL"] + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or attempt == attempts:
+                raise
+            time.sleep(2**attempt)
+    return {}  # not reached: the last attempt returns or raises
 
 
 def test_flows_serve_registers_the_yaml_schedule_and_runs_it(server_env, clean_run, tmp_path):
