@@ -9,7 +9,7 @@ OUT ?= peakdata-out
 STAMP := $(VENV)/.peakdata-installed
 TEST_STAMP := $(VENV)/.peakdata-test-installed
 
-.PHONY: run test lint bench chromium postgresql stack-up stack-down deploy clean
+.PHONY: run test test-fast lint bench chromium postgresql stack-up stack-down deploy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ postgresql:
 test: $(TEST_STAMP) chromium postgresql
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
+# The fast subset (tests marked `unit` in tests/conftest.py): no servers, browsers or Prefect runs.
+test-fast: $(TEST_STAMP)
+	$(VENV)/bin/pytest -m unit -n 2 --dist loadfile -q
+
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -81,5 +85,5 @@ readme: $(STAMP)
 	$(PY) docs/build_readme.py
 
 clean:
-	@if [ -x $(VENV)/bin/flows ]; then $(VENV)/bin/flows server stop; fi  # its database lives in .prefect
+	@if [ -x $(VENV)/bin/flows ]; then $(VENV)/bin/flows server stop; fi  # its database lives in PREFECT_HOME
 	rm -rf $(OUT) .prefect .pytest_cache

@@ -25,11 +25,27 @@ from pathlib import Path
 import numpy as np
 
 from filters.classifiers import default_scorer, load_scorer, torch_available
-from filters.classifiers.base import cuda_available, device_name
+from filters.classifiers.base import cuda_available
 from filters.classifiers.evaluate import shared_data_dir
 from filters.classifiers.fasttext_native import load_fasttext
 
 HTML_PAGES = Path("html") / "trafilatura-eval-990pages.tar.gz"
+
+
+def device_name(device: str) -> str:
+    """Human-readable name of the device (GPU model, or the CPU brand), for benchmark tables and manifests."""
+    if device == "cuda":
+        import torch
+
+        return str(torch.cuda.get_device_name(0))
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "cpu"
 
 
 def real_documents(shared: Path, limit: int) -> list[str]:

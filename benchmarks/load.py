@@ -37,7 +37,7 @@ def generate(folder: Path, records: int, files: int, seed: int, workers: int) ->
         if meta.get("n_records") == records and meta.get("n_files") == files:
             return 0.0
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flows.sources.demo", str(folder), "--records", str(records), "--files",
+    subprocess.run([sys.executable, "-m", "flows.demo", str(folder), "--records", str(records), "--files",
                     str(files), "--seed", str(seed), "--workers", str(workers)], check=True, cwd=REPO,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - started

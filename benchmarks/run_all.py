@@ -150,7 +150,7 @@ def prefect_server(home: Path, timeout: float = 180) -> Iterator[dict]:
 
 def write_demo(out: Path, records: int, files: int, seed: int = 0) -> list[Path]:
     """A demo crawl written by its own CLI (in a subprocess: importing `flows` here would change our env)."""
-    result = run([PY, "-m", "flows.sources.demo", str(out), "--records", str(records), "--files", str(files),
+    result = run([PY, "-m", "flows.demo", str(out), "--records", str(records), "--files", str(files),
                   "--seed", str(seed)], timeout=900)
     if result["rc"] != 0:
         raise RuntimeError(f"demo crawl failed: {result['stderr'][-2000:]}")

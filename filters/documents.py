@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from filters.extract import HTML_TYPES, TEXT_TYPES, decode_html, extract, looks_binary
 from filters.langid import identify
-from flows.sources.records import RawRecord
+from filters.records import RawRecord
 
 DOCUMENT_SCHEMA = pa.schema(
     [

@@ -4,9 +4,9 @@ The model file comes from the installed package (no download). Texts are classif
 `predict` call; only a prefix of each text is used because the label stabilises after a few hundred
 characters and the cost grows with length (about 0.25 µs per character on the quantised model).
 
-The prefix is 1000 characters: on the 1,018 documents of the real pages in warc_derived/ it gives the same
-language as the 2000 characters used before for every one, and on 80 labelled UDHR translations (62 languages)
-it is as accurate (0.850 vs 0.838); it cuts LID time by 40%. `python -m benchmarks.pipeline parity` measures it.
+The prefix is 1000 characters: the shortest prefix that gives the same language as 2000 characters on the real
+pages in warc_derived/ and is as accurate on labelled UDHR translations, at a fraction of the cost of longer
+prefixes. `python -m benchmarks.pipeline parity` measures the agreement and the time (BENCHMARKS.md).
 """
 
 from __future__ import annotations

@@ -125,7 +125,14 @@ def summary_markdown(run_dir: Path, summary: Mapping[str, Any], run: RunData | N
                 "| tier | median exhaustion year | 80% interval |", "|---|---:|---:|"]
         for tier, data in forecast["tiers"].items():
             ex = (data or {}).get("exhaustion_year") or {}
-            out.append(f"| {md(tier)} | {_year(ex.get('p50'))} | {_year(ex.get('p10'))} – {_year(ex.get('p90'))} |")
+            already = (data or {}).get("already_exhausted") or {}
+            p_already = already.get("probability") or 0.0
+            year = {k: _year(ex.get(k)) if ex.get(k) is not None or p_already < q
+                    else f"already exhausted by {already.get('by')}" for k, q in (("p10", 0.1), ("p50", 0.5),
+                                                                                    ("p90", 0.9))}
+            out.append(f"| {md(tier)} | {year['p50']} | {year['p10']} – {year['p90']} |")
+        if (forecast.get("supply") or {}).get("text"):
+            out += ["", md(forecast["supply"]["text"], 2000)]
         out.append("")
     totals = run_totals(manifest)
     cost = [f"wall {totals['wall']:,.1f} s" if totals["wall"] is not None else None,
@@ -152,8 +159,11 @@ def _year(value: Any) -> str:
     return f"{value:.1f}" if isinstance(value, int | float) else "beyond horizon"
 
 
-def publish_artifacts(run_dir: Path, summary: dict) -> None:
-    """Publish the summary, tallies and report link of `run_dir` to the current Prefect flow run."""
+def publish_artifacts(run_dir: Path, summary: dict, report_url: str | None = None) -> None:
+    """Publish the summary, tallies and report link of `run_dir` to the current Prefect flow run.
+
+    `report_url` is the report's location where `run_dir` is a local copy of an object-store run.
+    """
     context = FlowRunContext.get() or TaskRunContext.get()
     if context is None:
         log.info("not in a Prefect flow run: no artifacts published for %s", run_dir)
@@ -168,7 +178,7 @@ def publish_artifacts(run_dir: Path, summary: dict) -> None:
     if rows:
         create_table_artifact(table=rows, key=artifact_key("peakdata", flow, "tallies"), description=description)
     report = run_dir / REPORT_NAME
-    if report.exists():
-        create_link_artifact(link=report.resolve().as_uri(), link_text=REPORT_NAME,
+    if report_url or report.exists():
+        create_link_artifact(link=report_url or report.resolve().as_uri(), link_text=REPORT_NAME,
                              key=artifact_key("peakdata", flow, "report"),
                              description="The self-contained HTML report (opens offline)")

@@ -18,9 +18,10 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from flows.preflight import UsageError, plain_error, preflight
 from flows.registry import FLOWS, load_flow
 
-USAGE_ERRORS = ("InputError", "ValueError")
+USAGE_ERRORS = ("InputError", "ValueError", "UsageError", "ListingError")
 HEARTBEAT_SETTINGS = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"}
 
 
@@ -133,6 +134,11 @@ def _run(name: str, argv: list[str]) -> int:
     flow = load_flow(name)
     args = vars(build_parser(name, flow.fn).parse_args(argv))
     debug = args.pop("debug")
+    try:
+        preflight(name, args)
+    except UsageError as exc:
+        print(f"flows run {name}: {exc}", file=sys.stderr)
+        return 2
     if not debug:
         _quiet_prefect_services()
     _connect(debug)
@@ -147,7 +153,7 @@ def _run(name: str, argv: list[str]) -> int:
             raise
         usage = type(exc).__name__ in USAGE_ERRORS
         hint = "" if usage else " (re-run with --debug for the traceback; finished shards are kept)"
-        print(f"flows run {name}: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        print(f"flows run {name}: {plain_error(exc)}{hint}", file=sys.stderr)
         return 2 if usage else 1
     _print_summary(name, result)
     failures = result.get("failures") if isinstance(result, dict) else None

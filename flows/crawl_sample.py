@@ -1,20 +1,24 @@
 """crawl-sample: read crawl files (local, or a Common Crawl sample over fsspec) into Parquet shards.
 
 One Prefect task per file. Documents go to OUT/documents/, WAT metadata rows to OUT/wat/; the sampling
-design (files drawn from which population, records kept per file) goes to the manifest for the estimators.
+design (files drawn from which population, records kept per file, file sizes) goes to OUT/manifest.json,
+written by this flow itself, for the estimators.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import random
 from pathlib import Path
 from typing import Literal
 
 from prefect import flow, task
 
+from flows import storage
+from flows.lock import holds_run_dir
 from flows.options import Extractor, Runner
-from flows.rundir import RunDir, load_finished, params_digest, prune, shard_key, sweep_stale_temps
+from flows.rundir import RunDir, load_finished, params_digest, prune, shard_key, write_json
 from flows.runners import local_input_bytes, run_tasks
 from flows.sources.commoncrawl import DEFAULT_BASE_URL, FileRead, draw_files, read_listing, sampling_manifest
 from flows.sources.local import expand_inputs
@@ -27,10 +31,10 @@ LOCAL_STRATUM = "local"
 @task(name="read-file", retries=2, retry_delay_seconds=[2, 10])
 def read_file(source: str, shard: str, options: ReadOptions, digest: str) -> dict:
     """Read one input file into its shard (skipped when already finished with the same parameters)."""
-    finished = load_finished(Path(shard), digest)
+    finished = load_finished(shard, digest)
     if finished is not None:
         return finished | {"reused": True}
-    return read_into_shard(source, Path(shard), options, digest)
+    return read_into_shard(source, shard, options, digest)
 
 
 def draw_local_files(files: list[str], n_files: int | None, file_fraction: float | None, seed: int) -> list[str]:
@@ -45,18 +49,63 @@ def draw_local_files(files: list[str], n_files: int | None, file_fraction: float
     return files if n == len(files) else sorted(random.Random(seed).sample(files, n))
 
 
+def file_sizes(files: list[str]) -> dict[str, int] | None:
+    """Size in bytes of every file, or None when one cannot be known without reading it (a URL, a vanished file).
+
+    The sizes are the ratio estimator's auxiliary: tokens per byte varies far less between files than tokens per
+    file, so the stratum's known total bytes sharpen the estimate (stats/estimators.py).
+    """
+    sizes = {}
+    for f in files:
+        if storage.is_url(f):
+            return None
+        try:
+            sizes[f] = os.stat(f).st_size
+        except OSError:
+            return None
+    return sizes
+
+
 def local_design(population: list[str], parts: list[dict], seed: int) -> dict:
-    """Local inputs: one stratum, files drawn uniformly; files that failed to open count as non-response."""
+    """Local inputs: one stratum, files drawn uniformly; files that failed to open count as non-response.
+
+    Records each file's size and, when every population file's size is known, the stratum's total bytes.
+    """
     read = [p for p in parts if not p.get("file_errors")]
     inclusion = len(read) / len(population) if population else 1.0
     stratum = {"format": "mixed", "population_files": len(population), "sampled_files": len(read), "seed": seed}
+    sizes = file_sizes(population)
+    if sizes is not None:
+        stratum["population_bytes"] = sum(sizes.values())
     files = [
         {"source_file": p["source_file"], "stratum": LOCAL_STRATUM, "inclusion_prob": inclusion,
          "record_rate": p["records_read"] / p["records_available"] if p.get("records_available") else 1.0,
-         "records_read": p["records_read"], "records_available": p.get("records_available", p["records_read"])}
+         "records_read": p["records_read"], "records_available": p.get("records_available", p["records_read"]),
+         "bytes": (sizes or {}).get(p["source_file"], p.get("bytes_read"))}
         for p in read
     ]
     return {"strata": {LOCAL_STRATUM: stratum}, "files": files}
+
+
+def design_entries(result: dict) -> dict:
+    """The manifest entries that carry a crawl-sample's design: counts, sampling and failures.
+
+    crawl-sample writes them to manifest.json itself; quality-audit puts the same entries into its manifest.
+    """
+    return {"counts": result["counts"], "sampling": result["sampling"], "failures": result["failures"]}
+
+
+def record_design(run: RunDir, result: dict) -> None:
+    """Merge the design entries into the run's manifest.json (other stages' entries are kept) and write it."""
+    manifest: dict = {}
+    if storage.exists(run.manifest):
+        try:
+            found = storage.read_json(run.manifest)
+            manifest = found if isinstance(found, dict) else {}
+        except ValueError:
+            manifest = {}  # an unreadable manifest is replaced: the design must be readable
+    manifest.setdefault("flow", "crawl-sample")
+    write_json(run.manifest, manifest | design_entries(result))
 
 
 def _merge_designs(local: dict | None, remote: dict | None) -> dict:
@@ -69,6 +118,7 @@ def _merge_designs(local: dict | None, remote: dict | None) -> dict:
 
 
 @flow(name="crawl-sample", log_prints=True)
+@holds_run_dir
 def crawl_sample(
     input: list[str] | None = None,
     out: str = DEFAULT_OUT,
@@ -77,6 +127,7 @@ def crawl_sample(
     files: int | None = None,
     file_fraction: float | None = None,
     records_per_file: int | None = None,
+    census: bool = False,
     base_url: str = DEFAULT_BASE_URL,
     listing: str | None = None,
     extractor: Extractor = "resiliparse",
@@ -86,6 +137,8 @@ def crawl_sample(
     workers: int | None = None,
     runner: Runner = "auto",
     dask_address: str | None = None,
+    storage_options: str | None = None,
+    wait: bool = False,
 ) -> dict:
     """Read crawl files (WARC/WET/WAT, JSONL, Parquet) into Parquet shards with exact accounting.
 
@@ -97,6 +150,7 @@ def crawl_sample(
         files: Files to draw per crawl (or from the local inputs), uniformly without replacement.
         file_fraction: Fraction of the listing's (or local inputs') files to draw.
         records_per_file: Keep a seeded simple random sample of this many records per file.
+        census: Read every file of each --crawl (without it, --crawl needs --files or --file-fraction).
         base_url: Where listings and files are read from (HTTPS mirror, s3://commoncrawl/, a local folder).
         listing: A local listing file (.paths.gz or plain) instead of the one under --base-url.
         extractor: HTML to text extractor: resiliparse (fast) or trafilatura (precise).
@@ -107,14 +161,19 @@ def crawl_sample(
         runner: Task runner: auto (worker processes for large GIL-bound stages, else threads), threads,
             processes or dask.
         dask_address: Address of an existing Dask scheduler (with runner=dask).
+        storage_options: JSON options of the --out (and input) file system, e.g. '{"endpoint_url": "http://h:9000"}'.
+        wait: Wait for another writer of --out to finish instead of refusing to start.
     """
     if not input and not crawl:
         raise ValueError("give --input (local files) or --crawl (a Common Crawl snapshot)")
+    if crawl and files is None and file_fraction is None and not census:
+        raise ValueError("--crawl without --files or --file-fraction reads every file of the crawl: give a sample "
+                         "size, or --census to read them all on purpose")
     run = RunDir(out)
     run.ensure("documents")
-    for table in ("documents", "wat"):
-        sweep_stale_temps(run.table(table))  # what killed workers of earlier runs left half-written
-    population = expand_inputs(input or [])
+    run.sweep()  # what killed writers of earlier runs left half-written, in every table
+    # Absolute paths or URLs before any task is submitted: a Dask worker elsewhere has another working directory.
+    population = [s if storage.is_url(s) else storage.absolute(s) for s in expand_inputs(input or [])]
     local_sources = draw_local_files(population, files, file_fraction, seed)
     designs, listing_errors = [], {}
     for name in crawl or []:
@@ -130,8 +189,8 @@ def crawl_sample(
         options = ReadOptions(extractor=extractor, text_field=text_field, crawl=crawl_of_source,
                               records_per_file=records_per_file, seed=seed)
         digest = params_digest({"source": source, "options": options.__dict__, "version": 2})
-        shard = run.table(table) / f"part-{shard_key(source)}.parquet"
-        calls.append({"source": source, "shard": str(shard), "options": options, "digest": digest})
+        shard = storage.join(run.table(table), f"part-{shard_key(source)}.parquet")
+        calls.append({"source": source, "shard": shard, "options": options, "digest": digest})
     for table in ("documents", "wat"):
         prune(run.table(table), {Path(c["shard"]).name for c in calls if Path(c["shard"]).parent.name == table})
     results = run_tasks(read_file, calls, runner, workers, dask_address, gil_bound=True,
@@ -144,9 +203,14 @@ def crawl_sample(
     local = [p for p in documents + wat if p["source_file"] in set(local_sources)]
     reads = {p["source_file"]: FileRead(p["records_read"], p.get("records_available", p["records_read"]))
              for p in documents + wat if not p.get("file_errors")}
-    design = _merge_designs(local_design(population, local, seed) if population else None,
-                            sampling_manifest(designs, reads) if designs else None)
+    remote = sampling_manifest(designs, reads) if designs else None
+    sizes = {p["source_file"]: p.get("bytes_read") for p in parts}
+    for entry in (remote or {}).get("files", []):
+        entry["bytes"] = sizes.get(entry["source_file"])  # bytes read = the file's size when read to its end
+    design = _merge_designs(local_design(population, local, seed) if population else None, remote)
     counts = merge_accounting(documents) | {"listing_errors": listing_errors}
     if wat:
         counts["wat"] = merge_accounting(wat)
-    return {"counts": counts, "sampling": design, "shards": parts, "failures": failures}
+    result = {"counts": counts, "sampling": design, "shards": parts, "failures": failures}
+    record_design(run, result)  # the design travels with the data: every later stage finds it
+    return result

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from dataclasses import fields
 from pathlib import Path
 
 from prefect import flow
 
 from filters.dedup import DedupParams, run_dedup
+from flows import storage
 from flows.crawl_sample import DEFAULT_OUT
-from flows.rundir import RunDir
+from flows.lock import holds_run_dir
+from flows.rundir import RunDir, prune, write_table
 
 
 @flow(name="deduplicate", log_prints=True)
+@holds_run_dir
 def deduplicate(
     out: str = DEFAULT_OUT,
     exact: bool = True,
@@ -24,6 +29,8 @@ def deduplicate(
     near_threshold: float | None = None,
     lsh_memory_mb: int | None = None,
     seed: int = 1,
+    storage_options: str | None = None,
+    wait: bool = False,
 ) -> dict:
     """Annotate every document with its exact, URL and near-duplicate cluster (nothing is dropped).
 
@@ -38,6 +45,8 @@ def deduplicate(
         near_threshold: Estimated Jaccard a candidate pair must reach to be linked (default in DedupParams).
         lsh_memory_mb: Memory budget of the LSH grouping; larger bands are split into ranges.
         seed: Seed of the MinHash permutations.
+        storage_options: JSON options of the --out file system, e.g. '{"endpoint_url": "http://h:9000"}'.
+        wait: Wait for another writer of --out to finish instead of refusing to start.
     """
     run = RunDir(out)
     shards = run.shards("documents")
@@ -48,4 +57,16 @@ def deduplicate(
               "seed": seed}
     known = {f.name for f in fields(DedupParams)}
     params = DedupParams(**{k: v for k, v in chosen.items() if v is not None and k in known})
-    return run_dedup(shards, Path(out), params)
+
+    def write_part(frame: object, path: Path) -> None:  # every part through the storage layer
+        write_table(run.path("dedup", path.name), frame.to_arrow())  # type: ignore[attr-defined]
+
+    run.ensure("dedup")
+    with run.local_view({"documents": None}) as view, tempfile.TemporaryDirectory(prefix="peakdata-dedup-") as work:
+        if not run.local:  # scratch (signatures, LSH partitions) on this machine, never on the object store
+            params = dataclasses.replace(params, work_dir=Path(work))
+        local_shards = sorted((view / "documents").glob("part-*.parquet"))
+        result = run_dedup(local_shards, view, params, write_part=write_part)
+    prune(run.table("dedup"), {storage.name(p) for p in result["outputs"]})
+    result["outputs"] = [run.path("dedup", storage.name(p)) for p in result["outputs"]]
+    return result

@@ -26,6 +26,8 @@ import yaml
 from prefect import flow, task
 from prefect.tasks import exponential_backoff
 
+from flows import storage
+
 PREFECT_FILE = Path("infra") / "prefect.yaml"
 WORK_POOL = "peakdata-process"
 COLLINFO_URL = "https://index.commoncrawl.org/collinfo.json"
@@ -340,7 +342,8 @@ def audit_latest_crawl(
 
     Args:
         crawl: Crawl names, or `latest` for the newest one in collinfo (default: latest).
-        runs: Folder of the run directories (relative to the working directory of the run).
+        runs: Folder of the run directories (relative to the working directory of the run), or a URL
+            (s3://bucket/runs: then RUNS/latest.json names the newest run instead of a symbolic link).
         format: Common Crawl files to read: wet, warc or wat.
         files: Files drawn per crawl.
         records_per_file: Records sampled per file (all when empty).
@@ -352,7 +355,7 @@ def audit_latest_crawl(
     from flows.quality_audit import quality_audit
 
     crawls = resolve_crawls(crawl or [LATEST], collinfo)
-    out = Path(runs) / "+".join(crawls)
+    out = storage.join(storage.absolute(runs), "+".join(crawls))  # a path or URL (s3://bucket/runs)
     known = inspect.signature(quality_audit.fn).parameters
     wanted = {"crawl": crawls, "format": format, "files": files, "records_per_file": records_per_file,
               "base_url": base_url}
@@ -369,5 +372,8 @@ def audit_latest_crawl(
     if failures:
         raise ShardFailures(f"{len(failures)} shard(s) failed, first: {failures[0].get('error')}; runs/latest "
                             "unchanged; re-run the deployment to retry them (finished shards are kept)")
-    point_latest(Path(runs), out)
-    return {"crawls": crawls, "out": str(out), "counts": manifest.get("counts")}
+    if storage.is_url(out):  # object stores have no symbolic links: RUNS/latest.json names the newest run
+        storage.write_json(storage.join(runs, f"{LATEST_LINK}.json"), {"out": out, "crawls": crawls})
+    else:
+        point_latest(Path(runs), Path(out))
+    return {"crawls": crawls, "out": out, "counts": manifest.get("counts")}

@@ -19,4 +19,10 @@ def configure_prefect_environment() -> None:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
     if "PREFECT_HOME" not in os.environ:
-        os.environ["PREFECT_HOME"] = str(Path.cwd() / ".prefect")
+        os.environ["PREFECT_HOME"] = str(default_prefect_home())
+
+
+def default_prefect_home() -> Path:
+    """Prefect's database and settings live per user (XDG state folder), never in the directory a run starts in."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state).expanduser() / "peakdata" / "prefect"

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Literal
 
 from prefect import Flow, Task, flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.crawl_sample import DEFAULT_OUT, crawl_sample
+from flows import storage
+from flows.crawl_sample import DEFAULT_OUT, crawl_sample, design_entries
 from flows.deduplicate import deduplicate
+from flows.demo import write_demo_crawl
 from flows.forecast import forecast
+from flows.lock import holds_run_dir
 from flows.options import Device, Extractor, Runner
 from flows.quality_classify import quality_classify
 from flows.report import report
 from flows.rundir import RunDir, write_json
 from flows.sources.commoncrawl import DEFAULT_BASE_URL
-from flows.sources.demo import write_demo_crawl
 from flows.stage_metrics import measure
 from flows.tally_stocks import tally_stocks
 
@@ -56,6 +60,7 @@ def package_versions() -> dict[str, str]:
 
 
 @flow(name="quality-audit", log_prints=True)
+@holds_run_dir
 def quality_audit(
     input: list[str] | None = None,
     out: str = DEFAULT_OUT,
@@ -64,6 +69,7 @@ def quality_audit(
     files: int | None = None,
     file_fraction: float | None = None,
     records_per_file: int | None = None,
+    census: bool = False,
     base_url: str = DEFAULT_BASE_URL,
     listing: str | None = None,
     extractor: Extractor = "resiliparse",
@@ -87,6 +93,8 @@ def quality_audit(
     workers: int | None = None,
     runner: Runner = "auto",
     dask_address: str | None = None,
+    storage_options: str | None = None,
+    wait: bool = False,
 ) -> dict:
     """Measure a crawl end to end: documents, dedup, quality tiers, token stocks, forecast and report.
 
@@ -98,6 +106,7 @@ def quality_audit(
         files: Files to draw per crawl (or from the local inputs), uniformly without replacement.
         file_fraction: Fraction of the listing's (or local inputs') files to draw.
         records_per_file: Keep a seeded simple random sample of this many records per file.
+        census: Read every file of each --crawl (without it, --crawl needs --files or --file-fraction).
         base_url: Where listings and files are read from (HTTPS mirror, s3://commoncrawl/, a local folder).
         listing: A local listing file (.paths.gz or plain) instead of the one under --base-url.
         extractor: HTML to text extractor: resiliparse (fast) or trafilatura (precise).
@@ -122,13 +131,18 @@ def quality_audit(
         runner: Task runner: auto (worker processes for large GIL-bound stages, else threads), threads,
             processes or dask.
         dask_address: Address of an existing Dask scheduler (with runner=dask).
+        storage_options: JSON options of the --out (and input) file system, e.g.
+            '{"endpoint_url": "http://h:9000"}' (secrets are better in the environment: see the README).
+        wait: Wait for another writer of --out to finish instead of refusing to start.
     """
     run = RunDir(out)
     run.ensure()
     parameters = {k: v for k, v in locals().items() if k not in ("run",)}
+    if storage_options:  # the manifest records which options were given, never their values (credentials)
+        parameters["storage_options"] = sorted(storage.parse_options(storage_options))
     demo = not input and not crawl
     if demo:
-        input = [str(p) for p in write_demo_crawl(run.root / "demo-input", demo_records, demo_files, seed)]
+        input = _demo_input(run, demo_records, demo_files, seed)
     pool = {"workers": workers, "runner": runner, "dask_address": dask_address}
     stages: dict = {}
     manifest = {
@@ -139,10 +153,10 @@ def quality_audit(
     with measure(stages, "crawl-sample") as stage:
         sampled = STAGES["crawl-sample"](
             input=input, out=out, crawl=crawl, format=format, files=files, file_fraction=file_fraction,
-            records_per_file=records_per_file, base_url=base_url, listing=listing, extractor=extractor,
+            records_per_file=records_per_file, census=census, base_url=base_url, listing=listing, extractor=extractor,
             text_field=text_field, crawl_name=crawl_name, seed=seed, **pool)
         stage.update(documents=sampled["counts"]["documents"], bytes=sampled["counts"]["bytes_read"])
-    manifest |= {"counts": sampled["counts"], "sampling": sampled["sampling"], "failures": sampled["failures"]}
+    manifest |= design_entries(sampled)
     write_json(run.manifest, manifest)
     if sampled["counts"]["documents"] == 0:
         raise NoUsableInput(_nothing_usable(sampled["counts"]))
@@ -175,3 +189,16 @@ def _nothing_usable(counts: dict) -> str:
     reasons = {**counts.get("dropped", {}), **counts.get("errors", {}), **counts.get("file_errors", {})}
     detail = ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])) or "no input records"
     return f"no usable documents in {counts.get('files', 0)} file(s) ({detail}); check --input and its format"
+
+
+def _demo_input(run: RunDir, records: int, files: int, seed: int) -> list[str]:
+    """The demo crawl in RUN/demo-input/: written in place locally, uploaded to an object-store run directory
+    (so Dask workers on other machines read it from there)."""
+    if run.local:
+        return [str(p) for p in write_demo_crawl(Path(run.path("demo-input")), records, files, seed)]
+    with tempfile.TemporaryDirectory(prefix="peakdata-demo-") as scratch:
+        written = write_demo_crawl(Path(scratch), records, files, seed)
+        for path in sorted(Path(scratch).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                storage.write_bytes(run.path("demo-input", path.name), path.read_bytes())
+    return [run.path("demo-input", p.name) for p in written]

@@ -10,7 +10,9 @@ from prefect import flow, task
 
 from filters.classifiers import load_scorer
 from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
+from flows import storage
 from flows.crawl_sample import DEFAULT_OUT
+from flows.lock import holds_run_dir
 from flows.options import Device, Runner
 from flows.rundir import (
     RunDir,
@@ -30,7 +32,7 @@ BATCH_ROWS = 2000
 @task(name="score-shard", retries=1)
 def score_shard(documents: str, quality: str, scorer_spec: dict, digest: str) -> dict:
     """Signals and quality_score of one documents shard (skipped when already finished)."""
-    finished = load_finished(Path(quality), digest)
+    finished = load_finished(quality, digest)
     if finished is not None:
         return finished | {"reused": True}
     from filters.signals import compute_signals  # datatrove's word lists: imported by the stage that uses them
@@ -38,24 +40,37 @@ def score_shard(documents: str, quality: str, scorer_spec: dict, digest: str) ->
     scorer = load_scorer(**scorer_spec)
     writer = None
     rows = 0
-    for batch in pl.read_parquet(documents, columns=["doc_id", "text"]).iter_slices(BATCH_ROWS):
+    with storage.open_read(documents) as f:  # a path or a URL of the run directory's storage
+        texts = pl.read_parquet(f, columns=["doc_id", "text"])
+    for batch in texts.iter_slices(BATCH_ROWS):
         signals = compute_signals(batch["text"])
         scores = scorer.score(batch["text"].to_list())
         table = pl.concat([batch.select("doc_id"), signals], how="horizontal").with_columns(
             quality_score=pl.Series(scores, dtype=pl.Float64)
         ).to_arrow()
-        writer = writer or ShardWriter(Path(quality), table.schema)
+        writer = writer or ShardWriter(quality, table.schema)
         writer.write(table)
         rows += table.num_rows
     if writer is None:  # an empty documents shard still gets an (empty) quality shard
         empty = pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64})
-        write_table(Path(quality), empty.to_arrow())
+        write_table(quality, empty.to_arrow())
     else:
         writer.commit()
-    result = {"shard": Path(quality).name, "documents": rows, "scorer": scorer.name, "device": scorer.device,
+    result = {"shard": storage.name(quality), "documents": rows, "scorer": scorer.name, "device": scorer.device,
               "params_digest": digest}
-    write_json(finished_marker(Path(quality)), result)
+    write_json(finished_marker(quality), result)
     return result
+
+
+def _scan(locations: list[str], columns: list[str]) -> pl.LazyFrame:
+    """Columns of Parquet files that are local paths or URLs (read through the storage layer)."""
+    if all(not storage.is_url(loc) for loc in locations):
+        return pl.scan_parquet(locations).select(columns)
+    frames = []
+    for location in locations:
+        with storage.open_read(location) as f:
+            frames.append(pl.read_parquet(f, columns=columns))
+    return pl.concat(frames).lazy()
 
 
 def _file_identity(path: Path | None) -> str | None:
@@ -67,6 +82,7 @@ def _file_identity(path: Path | None) -> str | None:
 
 
 @flow(name="quality-classify", log_prints=True)
+@holds_run_dir
 def quality_classify(
     out: str = DEFAULT_OUT,
     classifier: str | None = None,
@@ -80,6 +96,8 @@ def quality_classify(
     workers: int | None = None,
     runner: Runner = "auto",
     dask_address: str | None = None,
+    storage_options: str | None = None,
+    wait: bool = False,
 ) -> dict:
     """Score every document (signals as columns + quality_score) and assign high/medium/low tiers.
 
@@ -98,6 +116,8 @@ def quality_classify(
         runner: Task runner: auto (worker processes for large GIL-bound stages, else threads), threads,
             processes or dask.
         dask_address: Address of an existing Dask scheduler (with runner=dask).
+        storage_options: JSON options of the --out file system, e.g. '{"endpoint_url": "http://h:9000"}'.
+        wait: Wait for another writer of --out to finish instead of refusing to start.
     """
     run = RunDir(out)
     run.ensure("quality", "tiers")
@@ -110,23 +130,22 @@ def quality_classify(
     identity = {"scorer": load_scorer(**spec).name, "model": _file_identity(model), "positive_label": positive_label,
                 "version": 1}
     for table in ("quality", "tiers"):
-        prune(run.table(table), {shard.name for shard in documents})
+        prune(run.table(table), {storage.name(shard) for shard in documents})
     calls = []
     for shard in documents:
-        calls.append({"documents": str(shard), "quality": str(run.table("quality") / shard.name),
+        calls.append({"documents": shard, "quality": storage.join(run.table("quality"), storage.name(shard)),
                       "scorer_spec": spec, "digest": params_digest(identity)})
     results = run_tasks(score_shard, calls, runner, workers, dask_address)
     failures = [{"shard": c["documents"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]
     scored = [r for r in results if isinstance(r, dict)]
     thresholds = tier_thresholds(
-        pl.scan_parquet([run.table("quality") / Path(r["shard"]).name for r in scored]).select("quality_score"),
+        _scan([run.path("quality", r["shard"]) for r in scored], ["quality_score"]),
         TierThresholds(high=high_threshold, low=low_threshold, high_percentile=high_percentile,
                        low_percentile=low_percentile),
     )
     for r in scored:
-        name = Path(r["shard"]).name
-        frame = pl.read_parquet(run.table("quality") / name, columns=["doc_id", "quality_score"])
-        write_table(run.table("tiers") / name, tiers_frame(frame, thresholds).to_arrow())
+        frame = _scan([run.path("quality", r["shard"])], ["doc_id", "quality_score"]).collect()
+        write_table(run.path("tiers", r["shard"]), tiers_frame(frame, thresholds).to_arrow())
     return {"shards": scored, "failures": failures, "thresholds": thresholds.as_dict(),
             "scorer": scored[0]["scorer"] if scored else None, "device": scored[0]["device"] if scored else None}

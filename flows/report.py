@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow
 
+from flows import storage
 from flows.crawl_sample import DEFAULT_OUT
-from flows.rundir import read_json
+from flows.lock import holds_run_dir
+from flows.rundir import TABLES, RunDir
+
+REPORT_FILES = ("manifest.json", "stocks.json", "stocks.parquet", "stock_replicates.parquet", "forecast*.json",
+                "forecast.parquet")
+"""Files at the top of the run directory that the report reads (besides the tables)."""
 
 
 @flow(name="report", log_prints=True)
-def report(out: str = DEFAULT_OUT) -> str:
+@holds_run_dir
+def report(out: str = DEFAULT_OUT, storage_options: str | None = None, wait: bool = False) -> str:
     """Build OUT/report.html from the tables of a finished run and publish Prefect artifacts.
 
     Args:
         out: Run directory of a previous run (manifest.json and the tables it holds).
+        storage_options: JSON options of the --out file system, e.g. '{"endpoint_url": "http://h:9000"}'.
+        wait: Wait for another writer of --out to finish instead of refusing to start.
     """
     from flows.artifacts import publish_artifacts  # Plotly and the report modules: only when a report is built
-    from forecasts.report import build_report
+    from forecasts.report.builder import REPORT_NAME, render_report
 
-    path = build_report(Path(out))
-    manifest = Path(out) / "manifest.json"
-    publish_artifacts(Path(out), read_json(manifest) if manifest.exists() else {})
-    print(f"report: {path}")
-    return str(path)
+    run = RunDir(out)
+    if not storage.exists(run.manifest):
+        raise FileNotFoundError(f"{run.manifest} is missing: is {run.root} a peakdata run directory (--out)?")
+    target = run.path(REPORT_NAME)
+    with run.local_view(dict.fromkeys(TABLES), files=REPORT_FILES) as view:
+        storage.write_text(target, render_report(view, source=run.root))
+        publish_artifacts(view, storage.read_json(run.manifest), report_url=None if run.local else target)
+    print(f"report: {target}")
+    return target

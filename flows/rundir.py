@@ -1,8 +1,10 @@
-"""The run directory: where each table lives, atomic writes, and shard completion markers.
+"""The run directory: where each table lives, committed writes, and shard completion markers.
 
-Every file appears under its final name only when complete (written to a temporary name in the same
-folder, then renamed), so a killed run never leaves a half-written table that a re-run would trust.
-A shard is finished when its marker JSON exists with the same parameters; re-runs skip it.
+The run directory is a local path or an fsspec URL (s3://bucket/run, gs://..., abfs://...); every location here is
+a string (a path or a URL), never a pathlib.Path, so URLs survive. Every file appears under its final name only
+when complete (flows/storage.py: a temporary name, then an atomic rename locally or a copy on object stores), so
+a killed run never leaves a half-written table that a re-run would trust. A shard is finished when its marker
+JSON exists with the same parameters; re-runs skip it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
-import socket
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,36 +22,76 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flows.processes import process_alive
+from flows import storage
+from flows.storage import PARQUET_COMPRESSION, read_json  # noqa: F401 - re-exported for the flows
 
 TABLES = ("documents", "wat", "dedup", "quality", "tiers", "tokens")
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-PARQUET_COMPRESSION = "zstd"
+Location = str | os.PathLike
 
 
 class RunDir:
-    """Paths of one run's outputs."""
+    """Locations of one run's outputs: `root` is an absolute path or a URL."""
 
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Location) -> None:
+        self.root = storage.absolute(root)
+        self.local = not storage.is_url(self.root)
 
-    def table(self, name: str) -> Path:
-        return self.root / name
+    def table(self, name: str) -> str:
+        return storage.join(self.root, name)
 
-    def shards(self, name: str) -> list[Path]:
+    def path(self, *parts: str) -> str:
+        return storage.join(self.root, *parts)
+
+    def shards(self, name: str) -> list[str]:
         """Finished Parquet shards of a table, in name order."""
-        folder = self.table(name)
-        return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+        return storage.glob(self.table(name), "part-*.parquet")
 
     @property
-    def manifest(self) -> Path:
-        return self.root / "manifest.json"
+    def manifest(self) -> str:
+        return self.path("manifest.json")
 
     def ensure(self, *names: str) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Create the folders locally (object stores need none)."""
+        storage.makedirs(self.root)
         for name in names:
-            self.table(name).mkdir(parents=True, exist_ok=True)
+            storage.makedirs(self.table(name))
+
+    def sweep(self) -> list[str]:
+        """Remove the temporaries of killed writers from the run directory and every table (the caller holds the
+        run directory's lock, so nothing else writes there)."""
+        removed = storage.sweep_temporaries(self.root)
+        for name in TABLES:
+            removed += storage.sweep_temporaries(self.table(name))
+        return removed
+
+
+    @contextlib.contextmanager
+    def local_view(self, tables: dict[str, list[str] | None], files: tuple[str, ...] = ()) -> Iterator[Path]:
+        """A local folder with the run's `tables` (name -> columns, None for all) and `files` for whole-run stages.
+
+        A local run directory is itself. An object-store one is copied to a temporary folder of this machine first
+        (only the named columns, shards in name order), which goes when the block ends; what the stage writes is
+        written through the storage layer, never to this copy.
+        """
+        if self.local:
+            yield Path(self.root)
+            return
+        scratch = Path(tempfile.mkdtemp(prefix="peakdata-view-"))
+        try:
+            for table, columns in tables.items():
+                (scratch / table).mkdir()
+                for shard in self.shards(table):
+                    with storage.open_read(shard) as f:
+                        parquet = pq.ParquetFile(f)
+                        present = None if columns is None else [c for c in columns if c in parquet.schema_arrow.names]
+                        pq.write_table(parquet.read(columns=present), scratch / table / storage.name(shard),
+                                       compression=PARQUET_COMPRESSION)
+            for pattern in files:  # names or globs of files at the top of the run directory
+                for location in storage.glob(self.root, pattern):
+                    (scratch / storage.name(location)).write_bytes(storage.read_bytes(location))
+            yield scratch
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def shard_key(source: str) -> str:
@@ -70,55 +112,26 @@ def params_digest(params: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-_HOST = socket.gethostname().replace(".", "_")[:40] or "host"
+def write_json(location: Location, obj: Any) -> None:
+    """Write JSON, committed (never seen half-written)."""
+    storage.write_text(os.fspath(location), json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
-
-    The temporary name is hidden (leading dot), never matches `part-*.parquet`, and carries host and pid
-    so that `sweep_stale_temps` can remove what a killed process left behind.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the user's usual permissions
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
-def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def write_table(path: Path, table: pa.Table) -> None:
-    """Write one Arrow table as a Parquet file atomically."""
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
+def write_table(location: Location, table: pa.Table) -> None:
+    """Write one Arrow table as a Parquet file, committed."""
+    storage.write_parquet(os.fspath(location), table)
 
 
 class ShardWriter:
     """Stream record batches into one Parquet shard; the shard appears only after `commit()`."""
 
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.path = path
-        self._context = atomic_path(path)
-        self._tmp = self._context.__enter__()
+    def __init__(self, location: Location, schema: pa.Schema) -> None:
+        self.path = os.fspath(location)
+        self._pending = storage.PendingWrite(self.path)
         try:
-            self._writer = pq.ParquetWriter(self._tmp, schema, compression=PARQUET_COMPRESSION)
+            self._writer = pq.ParquetWriter(self._pending.file, schema, compression=PARQUET_COMPRESSION)
         except BaseException:
-            self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)
+            self._pending.discard()
             raise
         self.rows = 0
 
@@ -128,7 +141,7 @@ class ShardWriter:
             self.rows += table.num_rows
 
     def commit(self, marker: Any = None) -> None:
-        """Finish the file and rename it onto its name; with `marker`, write the finished marker first.
+        """Finish the file and put it under its name; with `marker`, write the finished marker first.
 
         Marker first, shard second: a crash in between leaves a marker without its shard (which
         `load_finished` ignores), never a visible shard without its marker.
@@ -140,60 +153,47 @@ class ShardWriter:
         except BaseException:
             self.abort()
             raise
-        self._context.__exit__(None, None, None)
+        self._pending.publish()
 
     def abort(self) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # the temporary is dropped either way
             self._writer.close()
-        with contextlib.suppress(Exception):
-            self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)
+        self._pending.discard()
 
 
-def sweep_stale_temps(folder: Path) -> list[Path]:
-    """Remove temporary files left in `folder` by processes of this host that no longer run.
-
-    A SIGKILLed worker cannot clean up its half-written shard; its hidden temporary file is harmless
-    (never read) but may be large. Files of live processes, and of other hosts sharing the folder, are
-    left alone.
-    """
-    removed = []
-    for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
-        parts = tmp.name.rsplit(".", 4)  # .NAME.HOST.PID.RANDOM.tmp
-        if len(parts) != 5 or parts[1] != _HOST or not parts[2].isdigit() or process_alive(int(parts[2])):
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-            removed.append(tmp)
-    return removed
+def sweep_stale_temps(folder: Location) -> list[str]:
+    """Remove temporary files left in `folder` by writers that no longer run (see storage.sweep_temporaries)."""
+    return storage.sweep_temporaries(os.fspath(folder))
 
 
-def prune(folder: Path, keep: set[str]) -> list[str]:
+def prune(folder: Location, keep: set[str]) -> list[str]:
     """Remove shards (and their markers) whose names are not in `keep`.
 
-    A run directory has one writer; shards of inputs that are no longer part of the run would otherwise be
-    counted again by every later stage.
+    A run directory has one writer (it holds the lock); shards of inputs that are no longer part of the run would
+    otherwise be counted again by every later stage.
     """
     removed = []
-    if folder.is_dir():
-        for path in folder.glob("part-*"):
-            if path.with_suffix(".parquet").name not in keep:
-                path.unlink(missing_ok=True)
-                removed.append(path.name)
+    for location in storage.glob(os.fspath(folder), "part-*"):
+        shard_name = storage.name(location)
+        if shard_name.rsplit(".", 1)[0] + ".parquet" not in keep:
+            storage.remove(location)
+            removed.append(shard_name)
     return removed
 
 
-def finished_marker(shard: Path) -> Path:
+def finished_marker(shard: Location) -> str:
     """The JSON marker that says a shard is complete (and holds its accounting)."""
-    return shard.with_suffix(".json")
+    return os.fspath(shard).removesuffix(".parquet") + ".json"
 
 
-def load_finished(shard: Path, digest: str) -> dict | None:
+def load_finished(shard: Location, digest: str) -> dict | None:
     """The marker of a shard finished with the same parameters, or None (then it must be (re)computed)."""
+    shard = os.fspath(shard)
     marker = finished_marker(shard)
-    if not (marker.exists() and shard.exists()):
-        return None
     try:
+        if not (storage.exists(marker) and storage.exists(shard)):
+            return None
         data = read_json(marker)
     except (OSError, ValueError):
         return None
-    return data if data.get("params_digest") == digest else None
+    return data if isinstance(data, dict) and data.get("params_digest") == digest else None

@@ -23,9 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 RUNNERS = ("auto", "threads", "processes", "dask")
 AUTO_BYTES_PER_PROCESS = 128 << 20
-"""Local input each worker process of `auto` must have: 128 MB of WARC is 14-18 CPU s of reading here, so a
-worker's ~3 CPU s start-up stays under ~20% even on a machine with no free core, and on free cores two workers
-read 128 MB in ~T/2 + 3 s instead of the T of threads."""
+"""Local input each worker process of `auto` must have: enough reading that a worker's start-up stays a small
+fraction of its work even on a machine with no free core (the measured ratio is in docs/readme/performance.md)."""
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:
@@ -130,6 +129,8 @@ def run_tasks(
                        len(parameter_sets), work_bytes / 1e6)
     pool = make_task_runner(chosen, size, dask_address)
     with shared_api(chosen), pool as task_runner, StageProgress(task.name, len(parameter_sets)) as bar:
+        if chosen == "dask":
+            _share_storage_options(task_runner)
         futures = [task_runner.submit(task, params) for params in parameter_sets]
         index = {id(f): i for i, f in enumerate(futures)}
         for future in as_completed(futures):
@@ -140,6 +141,18 @@ def run_tasks(
             results[index[id(future)]] = result
             bar.advance(result if isinstance(result, dict) else {})
     return [results[i] for i in range(len(futures))]
+
+
+def _share_storage_options(task_runner: TaskRunner) -> None:
+    """Workers of a Dask cluster (also on other machines) get this process's --storage-options; credentials
+    from their own environment or fsspec configuration need nothing."""
+    from flows.storage import configured
+
+    options = configured()
+    if options:
+        from flows.dask_plugin import StorageOptionsPlugin
+
+        task_runner.client.register_plugin(StorageOptionsPlugin(options))  # type: ignore[attr-defined]
 
 
 class StageProgress:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import resource
+import sys
 import time
 from collections.abc import Iterator
 
@@ -38,3 +39,17 @@ def measure(stages: dict, name: str) -> Iterator[dict]:
         if "bytes" in entry:
             entry["mb_per_s"] = round(entry["bytes"] / seconds / 1e6, 2)
         stages[name] = entry
+        print(stage_line(name, entry), file=sys.stderr, flush=True)
+
+
+def stage_line(name: str, entry: dict) -> str:
+    """One plain line per finished stage, the same in a terminal and in a log: what it did and how fast."""
+    parts = [f"{name:<16}"]
+    if "documents" in entry:
+        parts.append(f"{entry['documents']:>10,} documents")
+    if entry.get("bytes"):
+        parts.append(f"{entry['bytes'] / 1e6:>9,.1f} MB")
+    if "docs_per_s" in entry:
+        parts.append(f"{entry['docs_per_s']:>9,.0f} docs/s")
+    parts.append(f"{entry['wall_seconds']:>7.1f} s")
+    return "  ".join(parts)

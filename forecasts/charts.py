@@ -18,6 +18,8 @@ TIER_COLORS: dict[str, str] = {
     "high": "#2ca02c",
     "medium": "#ff7f0e",
     "low": "#d62728",
+    "medium_or_better": "#ff7f0e",
+    "low_or_better": "#d62728",
     "total": "#7f7f7f",
     "high_quality_language": "#2ca02c",
     "low_quality_language": "#d62728",

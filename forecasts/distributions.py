@@ -35,7 +35,9 @@ class Dist:
     at `cap` (Muennighoff's repetition gain saturates) and at `floor` (a reflected lognormal has a tail
     below zero; a token holds at least a byte). empirical: bootstrap samples. mixture: weighted
     lognormal/normal `components` (Squiggle's `mx()`, how the 2022 paper pools its sub-model estimates of
-    a stock); `low`/`high` are then its central `ci` interval, computed from the components.
+    a stock); `low`/`high` are then its central `ci` interval, computed from the components. An empirical
+    input with `joint` set draws its sample indices from that shared stream, so inputs whose samples are
+    rows of one bootstrap (same length, same `joint`) take the same row in every draw.
     """
 
     kind: str
@@ -48,6 +50,7 @@ class Dist:
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
     source: str = ""
     components: tuple[tuple[float, Dist], ...] = ()  # mixture: (weight, lognormal|normal Dist), weights sum to 1
+    joint: str = ""  # empirical: name of the stream whose indices it shares (measured factors, one replicate a draw)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -169,6 +172,8 @@ class Dist:
         if self.kind == "empirical":
             assert self.samples is not None
             out["n_samples"] = len(self.samples)
+            if self.joint:
+                out["joint"] = self.joint
         if self.kind == "mixture":
             out["components"] = [{"weight": w, "dist": c.kind, "low": c.low, "high": c.high, "ci": c.ci,
                                   **({"source": c.source} if c.source else {})} for w, c in self.components]
@@ -229,29 +234,13 @@ def parse_dist(spec: Any, where: str) -> Dist:
     return Dist(kind, low, high, float(spec.get("ci", 0.95)), reflect=reflect, cap=cap, floor=floor, source=source)
 
 
-def lognormal_from_ci90(estimate: float, ci90: tuple[float, float] | list[float], source: str = "") -> Dist:
-    """A lognormal centred on a point estimate with the width of its 90% interval.
-
-    Bootstrap intervals of stock estimates are often asymmetric around the estimate; we keep the
-    estimate as the median and take the log-width from the interval, so the sampling uncertainty
-    carried into the forecast is the one measured.
-    """
-    lo, hi = float(ci90[0]), float(ci90[1])
-    if estimate <= 0:
-        raise ValueError(f"estimate must be positive, got {estimate}")
-    if not 0 < lo < hi:  # no interval (or a degenerate one): no sampling uncertainty to carry
-        return Dist("constant", estimate, estimate, source=source)
-    half = 0.5 * (np.log(hi) - np.log(lo))
-    return Dist("lognormal", float(estimate * np.exp(-half)), float(estimate * np.exp(half)), 0.90,
-                source=source)
-
-
 class Sampler:
     """Seeded draws with one independent stream per named input (common random numbers).
 
     Each input's stream depends only on (seed, name), so pinning one input for the tornado, or
     adding a tier, leaves every other input's draws unchanged; shared inputs (the demand, the web
-    stock) are drawn once per run and reused by every tier.
+    stock) are drawn once per run and reused by every tier. Empirical inputs with a `joint` stream share it:
+    the measured factors of one bootstrap replicate travel together.
     """
 
     def __init__(self, n: int, seed: int, fixed: Mapping[str, float] | None = None) -> None:
@@ -270,5 +259,5 @@ class Sampler:
             if name in self.fixed:
                 self._cache[name] = np.full(self.n, float(self.fixed[name]))
             else:
-                self._cache[name] = dist.sample(self.rng(name), self.n)
+                self._cache[name] = dist.sample(self.rng(dist.joint or name), self.n)
         return self._cache[name]

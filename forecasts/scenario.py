@@ -4,7 +4,8 @@ A scenario states supply (stock in a base year, growth, usable fraction, repetit
 (historical trend, compute projection, their mixture). Keys at the top level are shared by every
 tier and drawn once per run; a tier may override any of them, and then gets its own draws.
 `extends: NAME` starts from another scenario (the `measured` scenario reuses epoch2024's demand and
-web stock). The `measured:` block turns a stocks.json into one tier per quality level.
+web stock). The `measured:` block turns a stocks.json's measured factors (forecasts.supply) into one tier
+per quality level, for all languages and for each measured language.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
-from forecasts.distributions import Dist, lognormal_from_ci90, parse_dist
+from forecasts.distributions import Dist, parse_dist
 from forecasts.scaling import FLOP_PER_PARAM_TOKEN, R_STAR, TOKENS_PER_PARAM
+from forecasts.supply import REPLICATE_STREAM, MeasuredSupply, load_supply
 from forecasts.trends import fit_crawl_growth, fit_dataset_trend
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 TIER_KEYS = ("unit", "stock", "usable_fraction", "repetition", "demand")
 QUALITY_ORDER = ("high", "medium", "low")
-CRAWL_SCALE_FILES = 10_000  # a Common Crawl stratum with this many population files is a whole crawl
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,19 @@ class DemandSpec:
 
 
 @dataclass(frozen=True)
+class MeasuredTier:
+    """Measured supply of one tier: web stock × lang_share × dedup survival × share, floored (forecasts.supply)."""
+
+    group: str  # "*" (all languages) or a language code
+    tier: str  # "high", "medium_or_better", ...
+    members: tuple[str, ...]  # the base tiers whose shares it sums
+    lang_share: Quantity | None
+    survival: Quantity
+    share: Quantity
+    floor: Quantity | None  # tokens of the group's distinct text in Common Crawl
+
+
+@dataclass(frozen=True)
 class TierSpec:
     name: str
     unit: str
@@ -75,6 +90,7 @@ class TierSpec:
     usable_fraction: Quantity | None
     repetition: RepetitionSpec
     demand: DemandSpec
+    measured: MeasuredTier | None = None
 
 
 @dataclass
@@ -107,7 +123,9 @@ def scenario_path(scenario: str | Path, relative_to: Path | None = None) -> Path
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+        if isinstance(value, Mapping) and value.get("replace") is True:  # `replace: true`: the parent's goes
+            out[key] = copy.deepcopy({k: v for k, v in value.items() if k != "replace"})
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -115,7 +133,8 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_scenario_dict(scenario: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
-    """The scenario's YAML with `extends` resolved (child keys win, mappings merge, `tiers` replace)."""
+    """The scenario's YAML with `extends` resolved (child keys win, mappings merge unless they say
+    `replace: true`, `tiers` replace)."""
     path = scenario_path(scenario)
     if path in _seen:
         raise ValueError(f"circular 'extends' through {path}")
@@ -247,9 +266,7 @@ class _Parser:
         demand = once("demand", demand_prefix, lambda: self.demand(demand_spec, demand_prefix))
         frac_spec, frac_prefix = pick("usable_fraction")
         usable = None
-        if isinstance(frac_spec, Quantity):  # measured: pooled tier shares built from stocks.json
-            usable = frac_spec
-        elif frac_spec is not None:
+        if frac_spec is not None:
             usable = once("frac", frac_prefix, lambda: self.quantity(frac_spec, frac_prefix))
         rep_spec, rep_prefix = pick("repetition")
         repetition = once("rep", rep_prefix, lambda: self.repetition(rep_spec, rep_prefix))
@@ -275,109 +292,152 @@ def _apply_overrides(raw: dict[str, Any], overtrain: float | None, epochs: float
                 block["repetition"] = {"model": "muennighoff", "epochs": float(epochs), "r_star": R_STAR}
 
 
-def is_crawl_scale(stocks: Mapping[str, Any]) -> bool:
-    """Does the stocks.json estimate a whole crawl (so its absolute totals mean something)?"""
-    strata = (stocks.get("design") or {}).get("strata") or {}
-    return any(str(name).startswith("CC-MAIN") and float((s or {}).get("population_files", 0)) >= CRAWL_SCALE_FILES
-               for name, s in strata.items())
+MEASURED_KEYS = ("cumulative", "order", "languages", "growth", "crawl_dates", "max_plausible_growth", "floor")
+_REMOVED_KEYS = {
+    "basis": "a crawl is never the web: the measured factors always scale the indexed-web stock",
+    "stock_growth": "growth now comes from the crawls' new content (measured.growth: auto | published)",
+    "base_year": "the web stock's base year is the scenario's stock.base_year",
+}
 
 
-def _num(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and x == x else None
+def _group_key(group: str) -> str:
+    return "all" if group == "*" else group
 
 
-def _tier_inputs(name: str, tier: Mapping[str, Any], src: str) -> dict[str, Any] | None:
-    """The numbers one stocks.json tier contributes, or None when it holds no tokens.
+def _joint(samples: np.ndarray, source: str) -> Dist:
+    """A measured factor: its bootstrap replicates, indexed by the draw's shared replicate index."""
+    return Dist("empirical", 0.0, 0.0, ci=0.90, samples=np.asarray(samples, dtype=np.float64), source=source,
+                joint=REPLICATE_STREAM)
 
-    "dedup" falls back to "raw" when no dedup ran. The share's uncertainty is its own bootstrap interval
-    (`fraction_of_tokens.ci90`) when stocks.json has one, else the relative width of the tier's token interval.
+
+def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dict[str, MeasuredTier], dict[str, Any]]:
+    """One MeasuredTier per (group, tier): all languages first, then each language of supply.groups.
+
+    With `cumulative` (default) the tiers in `order` pool as "X or better" (the sum of member shares within each
+    replicate); other tiers (e.g. "unscored") stand alone. A tier whose estimated share is zero is skipped.
     """
-    tokens = tier.get("tokens") or {}
-    raw = tokens.get("raw") or {}
-    dedup = tokens.get("dedup") or raw
-    raw_est, dedup_est = _num(raw.get("estimate")), _num(dedup.get("estimate"))
-    fractions = tier.get("fraction_of_tokens") or {}
-    share = _num(fractions.get("dedup", fractions.get("raw")))
-    if not raw_est or not dedup_est or not share or raw_est <= 0 or dedup_est <= 0 or share <= 0:
-        return None
-    share_ci = (fractions.get("ci90") or {}).get("dedup") if isinstance(fractions.get("ci90"), Mapping) else None
-    if not share_ci and dedup.get("ci90"):
-        share_ci = [share * c / dedup_est for c in dedup["ci90"]]
-    return {"share": lognormal_from_ci90(share, share_ci or [share, share],
-                                         source=f"{src}: tiers.{name}.fraction_of_tokens"),
-            "raw": lognormal_from_ci90(raw_est, raw.get("ci90") or [raw_est, raw_est],
-                                       source=f"{src}: tiers.{name}.tokens.raw"),
-            "raw_estimate": raw_est, "dedup_estimate": dedup_est}
-
-
-def _measured_tiers(raw: dict[str, Any], stocks: Mapping[str, Any], stocks_path: Path) -> dict[str, Any]:
-    """One tier per quality level of stocks.json, pooled `X or better` when `cumulative` is set.
-
-    Only the tiers named in `order` are pooled; any other tier (e.g. "unscored") stands alone. Tiers
-    without tokens are skipped and listed in `inputs.measured.skipped`.
-    """
-    cfg = raw.get("measured") or {}
-    basis = str(cfg.get("basis", "auto"))
-    if basis == "auto":
-        basis = "absolute" if is_crawl_scale(stocks) else "fraction_of_web"
-    if basis not in ("absolute", "fraction_of_web"):
-        raise ValueError(f"measured.basis must be auto, absolute or fraction_of_web, got {basis!r}")
-    found = {n: _tier_inputs(n, t, stocks_path.name) for n, t in (stocks.get("tiers") or {}).items()}
-    usable = {n: v for n, v in found.items() if v is not None}
-    if not usable:
-        raise ValueError(f"{stocks_path}: no tier with a positive token estimate")
-    ranked = [t for t in cfg.get("order", QUALITY_ORDER) if t in usable]
-    order = ranked + [t for t in usable if t not in ranked]
+    unknown = set(cfg) - set(MEASURED_KEYS)
+    for key in sorted(unknown):
+        if key in _REMOVED_KEYS:
+            raise ValueError(f"measured.{key} is no longer supported: {_REMOVED_KEYS[key]}")
+    if unknown:
+        raise ValueError(f"measured: unknown keys {sorted(unknown)} (allowed: {MEASURED_KEYS})")
     cumulative = bool(cfg.get("cumulative", True))
-    unit = str(stocks.get("unit", "tokens"))
-    tiers: dict[str, Any] = {}
-    for name in order:
-        members = ranked[: ranked.index(name) + 1] if cumulative and name in ranked else [name]
-        if basis == "fraction_of_web":
-            tiers[name] = {"usable_fraction": Quantity(
-                {f"measured.fraction_of_tokens.{m}": usable[m]["share"] for m in members})}
-        else:
-            raw_total = sum(usable[m]["raw_estimate"] for m in members)
-            tiers[name] = {"usable_fraction": sum(usable[m]["dedup_estimate"] for m in members) / raw_total,
-                           "_raw_terms": {f"measured.tokens_raw.{m}": usable[m]["raw"] for m in members}}
-        tiers[name]["unit"] = unit
-    raw["_measured"] = {"basis": basis, "cumulative": cumulative, "order": order, "stocks_json": str(stocks_path),
-                        "population": stocks.get("population"), "tokenizer": stocks.get("tokenizer"),
-                        "crawl_scale": is_crawl_scale(stocks), "skipped": sorted(set(found) - set(usable))}
-    return tiers
+    order_cfg = [str(t) for t in cfg.get("order", QUALITY_ORDER)]
+    langs_cfg = cfg.get("languages", "auto")
+    if langs_cfg == "auto":
+        langs = [g for g in supply.groups if g != "*"]
+    elif isinstance(langs_cfg, list):
+        langs = [str(g) for g in langs_cfg if str(g) in supply.groups and str(g) != "*"]
+    else:
+        raise ValueError(f"measured.languages must be auto or a list of language codes, got {langs_cfg!r}")
+    use_floor = bool(cfg.get("floor", True)) and supply.floor is not None
+    star = supply.groups["*"]
+    src = Path(supply.source).name
+    out: dict[str, MeasuredTier] = {}
+    skipped: dict[str, str] = {}
+    for group in ["*", *langs]:
+        g = supply.groups[group]
+        key = _group_key(group)
+        present = [t for t in g.tier_shares if g.points.get(f"share:{t}", 0.0) > 0]
+        for t in g.tier_shares:
+            if t not in present:
+                skipped[f"{key}:{t}"] = "no tokens of this tier in the sample"
+        ranked = [t for t in order_cfg if t in present]
+        lang = None if g.lang_share is None else Quantity({f"measured.{key}.lang_share": _joint(
+            g.lang_share, f"{src}: group {group} lang_share")})
+        survival = Quantity({f"measured.{key}.dedup_survival": _joint(
+            g.survival, f"{src}: group {group} dedup_survival")})
+        floor = None
+        if use_floor:
+            assert supply.floor is not None
+            f = supply.floor if g.lang_share is None else supply.floor * g.lang_share * g.survival / star.survival
+            floor = Quantity({f"measured.{key}.floor": _joint(f, f"{src}: Common Crawl floor"
+                                                                 + ("" if group == "*" else f" x {group} share"))})
+        for t in ranked + [t for t in present if t not in ranked]:
+            members = tuple(ranked[: ranked.index(t) + 1]) if cumulative and t in ranked else (t,)
+            label = t if len(members) == 1 else f"{t}_or_better"
+            share = np.sum([g.tier_shares[m] for m in members], axis=0)
+            name = label if group == "*" else f"{group}:{label}"
+            out[name] = MeasuredTier(group=group, tier=label, members=members, lang_share=lang, survival=survival,
+                                     share=Quantity({f"measured.{key}.share.{label}": _joint(
+                                         share, f"{src}: group {group} share of " + " + ".join(members))}),
+                                     floor=floor)
+    echo = {"stocks_json": None, "replicates_file": supply.source, "replicates": supply.replicates,
+            "level": supply.level, "cumulative": cumulative, "order": order_cfg,
+            "languages": langs, "skipped": skipped, "small_sample": supply.small_sample,
+            "warnings": supply.warnings, "stocks_chain": supply.stocks_chain,
+            "widened": {_group_key(g): v.widened for g, v in supply.groups.items() if v.widened},
+            "floor": {**supply.floor_info, "applied": use_floor}, "growth": supply.growth_info,
+            "groups": {g: {"documents": v.documents, "files": v.files, "dedup_survival_scope": v.survival_scope,
+                           "widened": v.widened} for g, v in supply.groups.items() if g in ("*", *langs)}}
+    if supply.floor_info.get("widened"):
+        echo["widened"].setdefault("all", []).append("floor")
+    return out, echo
+
+
+def _published_growth(raw: Mapping[str, Any]) -> str:
+    growth = ((raw.get("stock") or {}).get("growth") or {}).get("factors") or {}
+    parts = [str((v or {}).get("source", k)) if isinstance(v, Mapping) else f"{k}: {v}" for k, v in growth.items()]
+    return "; ".join(parts) or "the scenario's stock growth"
 
 
 def load_scenario(scenario: str | Path, stocks_path: Path | None = None, overtrain: float | None = None,
                   epochs: float | None = None, seed: int = 0) -> Scenario:
-    """Parse a scenario (name or path), apply CLI overrides and, for `measured:`, the stocks.json."""
+    """Parse a scenario (name or path), apply CLI overrides and, for `measured:`, the stocks.json's supply.
+
+    Measured tiers keep the scenario's web stock (epoch2024's unless the YAML gives its own `stock`) and
+    replace its `usable_fraction` (quality filtering + dedup) by the measured dedup survival × tier share;
+    with two or more dated crawls the measured growth replaces the stock's published growth factors.
+    """
     raw, path = load_scenario_dict(scenario)
     yaml_dir = path.parent
+    measured: dict[str, MeasuredTier] = {}
+    echo: dict[str, Any] | None = None
+    growth_q: Quantity | None = None
     if "measured" in raw:
         if stocks_path is None:
             raise ValueError(f"scenario {raw.get('name', path.stem)!r} needs a stocks.json (stocks_path)")
         stocks_path = Path(stocks_path)
-        stocks = json.loads(stocks_path.read_text(encoding="utf-8"))
-        raw["tiers"] = _measured_tiers(raw, stocks, stocks_path)
-        cfg = raw["measured"] or {}
-        if raw["_measured"]["basis"] == "absolute":  # tiers supply their pooled token totals as the factor
-            raw["stock"] = {"base_year": cfg.get("base_year", 2024), "factors": {"tokens_raw": 1.0}}
-        if cfg.get("stock_growth"):
-            raw["stock"]["growth"] = cfg["stock_growth"]
+        try:
+            stocks = json.loads(stocks_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"cannot read {stocks_path}: {exc}") from exc
+        cfg = raw.get("measured") or {}
+        if not isinstance(cfg, Mapping):
+            raise ValueError("measured: must be a mapping")
+        if not isinstance(raw.get("stock"), Mapping):
+            raise ValueError(f"scenario {raw.get('name', path.stem)!r}: measured needs a web `stock` "
+                             "(extends: epoch2024 gives the indexed web)")
+        supply = load_supply(stocks, stocks_path.parent, cfg, seed)
+        measured, echo = _measured_tiers(cfg, supply)
+        echo["stocks_json"] = str(stocks_path)
+        echo["population"] = stocks.get("population")
+        echo["tokenizer"] = stocks.get("tokenizer")
+        if supply.growth is None:
+            echo["growth"]["published"] = _published_growth(raw)
+        else:
+            growth_q = Quantity({"measured.growth": _joint(
+                supply.growth, f"{Path(supply.source).name}: new content of later crawls, per year")})
+        raw.pop("usable_fraction", None)  # replaced by dedup survival x tier share
+        raw["tiers"] = {name: {"unit": str(stocks.get("unit", "tokens"))} for name in measured}
     _apply_overrides(raw, overtrain, epochs)
     parser = _Parser(raw, yaml_dir, seed)
     shared: dict[tuple[str, str], Any] = {}
     tiers: dict[str, TierSpec] = {}
     for name, spec in (raw.get("tiers") or {}).items():
         spec = dict(spec or {})
-        raw_terms = spec.pop("_raw_terms", None)
         unknown = set(spec) - set(TIER_KEYS)
         if unknown:
             raise ValueError(f"tier {name!r}: unknown keys {sorted(unknown)} (allowed: {TIER_KEYS})")
         if isinstance(spec.get("usable_fraction"), int | float):
             spec["usable_fraction"] = {"value": spec["usable_fraction"]}
         tier = parser.tier(name, spec, shared)
-        if raw_terms:  # absolute basis: the pooled raw token estimate replaces the unit factor
-            tier = TierSpec(**{**tier.__dict__, "factors": (Quantity(raw_terms),)})
+        if name in measured:
+            changes: dict[str, Any] = {"measured": measured[name], "usable_fraction": None}
+            if growth_q is not None:
+                changes.update(growth_form="exponential", growth=(growth_q,))
+            tier = TierSpec(**{**tier.__dict__, **changes})
         tiers[name] = tier
     if not tiers:
         raise ValueError(f"{path}: no tiers")
@@ -387,8 +447,8 @@ def load_scenario(scenario: str | Path, stocks_path: Path | None = None, overtra
         raise ValueError("years.end must be at least two years after years.start")
     settings = {"file": str(path), "years": [start, end], "overtrain": overtrain, "epochs": epochs,
                 "fits": parser.fits, "structure": _structure(tiers)}
-    if "_measured" in raw:
-        settings["measured"] = raw["_measured"]
+    if echo is not None:
+        settings["measured"] = echo
     return Scenario(name=str(raw.get("name", path.stem)), title=str(raw.get("title", "")),
                     citation=str(raw.get("citation", "")), years=(start, end), tiers=tiers, settings=settings)
 
@@ -402,6 +462,10 @@ def _structure(tiers: Mapping[str, TierSpec]) -> dict[str, Any]:
             "unit": t.unit, "stock_base_year": t.base_year, "stock_growth_form": t.growth_form,
             "stock_inputs": sorted(n for q in (*t.factors, *t.divisors, *t.growth) for n in q.terms),
             "usable_fraction_inputs": sorted(t.usable_fraction.terms) if t.usable_fraction else None,
+            **({"measured": {"group": t.measured.group, "tier": t.measured.tier, "members": list(t.measured.members),
+                             "inputs": sorted(n for q in (t.measured.lang_share, t.measured.survival,
+                                                          t.measured.share, t.measured.floor)
+                                              if q is not None for n in q.terms)}} if t.measured else {}),
             "repetition": {"model": t.repetition.model, "r_star": t.repetition.r_star
                            if t.repetition.model == "muennighoff" else None},
             "demand": {"inputs": d.key, "base_year": d.base_year,

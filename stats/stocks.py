@@ -18,6 +18,7 @@ from stats.estimators import (
     REFERENCE_SIZES,
     Estimate,
     FileDesign,
+    Replicates,
     estimate_cells,
     estimate_totals,
     pair_replicates,
@@ -25,11 +26,14 @@ from stats.estimators import (
     replicate_weights,
     union_replicates,
 )
+from stats.supply import SupplyInputs, build_supply
 from stats.tokens import DEFAULT_TOKENIZER, tokenizer_name
 
 DEDUP_KINDS = ("exact", "url", "near")
 STATES = ("raw", "exact_dedup", "dedup")
 TIER_ORDER = ("high", "medium", "low")
+REPLICATES_FILE = "stock_replicates.parquet"
+REPLICATES_SCHEMA = {"replicate": pl.Int32, "group": pl.String, "quantity": pl.String, "value": pl.Float64}
 CELL_KEYS = ["crawl", "lang", "tier", "tld"]
 STOCKS_SCHEMA = {
     "crawl": pl.String, "lang": pl.String, "tier": pl.String, "tld": pl.String, "dedup_state": pl.String,
@@ -145,8 +149,12 @@ def _dedup_states(frame: pl.DataFrame, dedup_cols: list[str]) -> tuple[pl.DataFr
         keep_exact = pl.lit(None, pl.Boolean)  # exact dedup did not run
 
     if clusters:
-        frame = frame.with_columns(_component=_components(frame, clusters, ["crawl"]))
+        frame = frame.with_columns(_component=_components(frame, clusters, ["crawl"]),
+                                   _file_component=_components(frame, clusters, ["crawl", "_file"]))
         keep = pl.all_horizontal(pl.col("_row") == pl.col("_component"), *not_flagged)
+        # Duplicates inside each file only: what a sparse file sample sees in full (stats/supply.py).
+        frame = frame.with_columns(keep_file_dedup=pl.all_horizontal(pl.col("_row") == pl.col("_file_component"),
+                                                                     *not_flagged))
     elif not_flagged:
         keep = pl.all_horizontal(*not_flagged)
     elif "is_duplicate" in dedup_cols:
@@ -190,16 +198,20 @@ def _matrix(per_file: pl.DataFrame, column: str, keys: list[tuple[str, str]], n_
     return y
 
 
-def _summary(per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray, estimator: str, states: list[str],
-             files_in_design: int) -> dict:
-    """stocks.json's `tiers` and `total` for the documents in `per_file`."""
-    tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "raw")["tier"].unique().to_list())
+def _summary(per_file: pl.DataFrame, design: FileDesign, reps: Replicates, estimator: str, states: list[str],
+             files_in_design: int, tiers: list[str]) -> dict:
+    """stocks.json's `tiers` and `total` for the documents in `per_file`.
+
+    Every tier of the run is listed; a tier none of whose sampled files of a stratum holds anything gets the
+    rule-of-three bound there (parent: all tiers of the same dedup state), never [0, 0].
+    """
     keys = [(t, s) for t in [*tiers, "*"] for s in states]
     col = {k: j for j, k in enumerate(keys)}
-    est: dict[str, Estimate] = {
-        m: estimate_totals(_matrix(per_file, m, keys, design.n_files), design, reps)
-        for m in ("tokens", "documents", "bytes")
-    }
+    est: dict[str, Estimate] = {}
+    for m in ("tokens", "documents", "bytes"):
+        y = _matrix(per_file, m, keys, design.n_files)
+        parent = y[:, [col["*", s] for _, s in keys]]
+        est[m] = estimate_totals(y, design, reps, parent=parent)
     bounds = {m: e.ci90() for m, e in est.items()}
     tok = est["tokens"]
     out: dict = {"tiers": {}}
@@ -212,12 +224,17 @@ def _summary(per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray, estim
         fraction: dict = {"unit": "fraction", "ci90": {}}
         for s in states:
             num, den = col[tier, s], col["*", s]
+            # Shares from the same replicates: the denominator is the sum of the tiers within each replicate.
+            den_reps = tok.replicates[:, [col[t, s] for t in tiers]].sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 fraction[s] = float(tok.estimate[num] / tok.estimate[den]) if tok.estimate[den] else None
-                ratios = tok.replicates[:, num] / tok.replicates[:, den]
-            ok = tok.estimable[num] and tok.estimable[den] and np.isfinite(ratios).all()
-            fraction["ci90"][s] = [float(v) for v in np.percentile(ratios, [5, 95])] if ok else None
+                ratios = tok.replicates[:, num] / den_reps
+            ok = fraction[s] is not None and np.isfinite(ratios).all()
+            lo, hi = np.percentile(ratios, [5, 95]) if ok else (np.nan, np.nan)
+            fraction["ci90"][s] = [float(min(lo, fraction[s])), float(max(hi, fraction[s]))] if ok else None
         block["fraction_of_tokens"] = fraction
+        statuses = tok.status or []
+        block["variance"] = statuses[col[tier, states[-1]]] if statuses else "estimable"
         mine = per_file if tier == "*" else per_file.filter(pl.col("tier") == tier)
         raw = mine.filter(pl.col("dedup_state") == "raw")
         block["sample"] = {
@@ -235,9 +252,13 @@ def _summary(per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray, estim
     return out
 
 
-def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign, reps: np.ndarray,
-                 crawls: list[str], measurable: bool) -> dict:
-    """Unique stock across crawls from the measured overlap with earlier crawls (see estimators.union_replicates)."""
+def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign, reps: Replicates,
+                 crawls: list[str], measurable: bool) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """Unique stock across crawls from the measured overlap with earlier crawls (see estimators.union_replicates).
+
+    Returns the stocks.json block and, with the point estimate as row 0, the union's series and the per-crawl
+    deduplicated totals T_k and overlaps O_k (for the supply block).
+    """
     tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "dedup")["tier"].unique().to_list())
     cells = [(c, t) for c in crawls for t in tiers]
     kept = per_file.filter(pl.col("dedup_state") == "dedup")
@@ -245,7 +266,9 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
     for j, (c, t) in enumerate(cells):
         sums = kept.filter(pl.col("crawl") == c, pl.col("tier") == t).group_by("_file").agg(pl.col("tokens").sum())
         y[sums["_file"].to_numpy(), j] = sums["tokens"].to_numpy()
-    totals = estimate_totals(y, design, reps)
+    crawl_sum = {c: y[:, [j for j, (cc, _) in enumerate(cells) if cc == c]].sum(axis=1) for c in crawls}
+    parent = np.column_stack([crawl_sum[c] for c, _ in cells]) if cells else None
+    totals = estimate_totals(y, design, reps, parent=parent)
     weights = np.vstack([design.weight, reps])  # row 0: point estimate, then the replicates
     t_all = np.vstack([totals.estimate, totals.replicates])
     o_all = np.zeros_like(t_all)
@@ -274,11 +297,9 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
             total = mine["tokens"].sum()
             observed[c] = float(hit["tokens"].sum() / total) if total else None
 
-    estimable = bool(totals.estimable.all())
-
     def as_point(series: np.ndarray, unit: str) -> dict:
-        lo, hi = np.percentile(series[1:], [5, 95]) if estimable else (np.nan, np.nan)
-        return point(series[0], lo, hi, unit)
+        lo, hi = np.percentile(series[1:], [5, 95]) if len(series) > 1 else (np.nan, np.nan)
+        return point(series[0], min(lo, series[0]), max(hi, series[0]), unit)
 
     by_tier = {}
     for t in tiers:
@@ -289,7 +310,7 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
         idx = [j for j, (cc, _) in enumerate(cells) if cc == c]
         t_c = t_all[0, idx].sum()
         estimated[c] = float(min(1.0, o_all[0, idx].sum() / t_c)) if t_c else None
-    return {
+    block = {
         "crawls": crawls,
         "overlap_measured": measurable,
         "method": (
@@ -306,22 +327,60 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
         "sum_of_crawls": as_point(t_all.sum(axis=1), "tokens"),
         "union": {"tokens": as_point(union_replicates(t_all, o_all), "tokens"), "tiers": by_tier},
     }
+    totals_k = np.column_stack([t_all[:, [j for j, (cc, _) in enumerate(cells) if cc == c]].sum(axis=1)
+                                for c in crawls]) if crawls else np.zeros((len(t_all), 0))
+    overlaps_k = np.column_stack([o_all[:, [j for j, (cc, _) in enumerate(cells) if cc == c]].sum(axis=1)
+                                  for c in crawls]) if crawls else np.zeros((len(t_all), 0))
+    return block, union_replicates(t_all, o_all), totals_k, overlaps_k
+
+
+def _is_local_file(name: str) -> bool:
+    return "://" not in name and Path(name).is_file()
+
+
+def _census_files(observed: list[str]) -> dict[str, float]:
+    """Sizes of the files read, when they may be taken as a census; a plain-words refusal otherwise.
+
+    Without a sampling design only local files that exist here can be a census of themselves. Documents from
+    URLs or from files no longer here may be a sample of a crawl, and a census reading would scale nothing up.
+    """
+    foreign = [f for f in observed if not _is_local_file(f)]
+    if foreign:
+        raise ValueError(
+            f"manifest.json has no sampling design, and {len(foreign)} of the {len(observed)} source files of the "
+            f"documents are not local files of this machine (e.g. {foreign[0]!r}): they may be a sample of a crawl, "
+            "and estimating them as a census would understate the stock. Run `flows run crawl-sample` (it records "
+            "the design in manifest.json) into this run directory, or restore its manifest.json."
+        )
+    return {f: float(Path(f).stat().st_size) for f in observed}
 
 
 def build_stocks(
     run_dir: Path, tokenizer: str = DEFAULT_TOKENIZER, seed: int = 0, bootstrap: int = 1000
 ) -> tuple[pl.DataFrame, dict]:
-    """The stocks.parquet frame and the stocks.json dict of a run directory.
+    """The stocks.parquet frame and the stocks.json dict of a run directory (see `build_stock_tables`)."""
+    frame, stocks, _ = build_stock_tables(run_dir, tokenizer, seed, bootstrap)
+    return frame, stocks
+
+
+def build_stock_tables(
+    run_dir: Path, tokenizer: str = DEFAULT_TOKENIZER, seed: int = 0, bootstrap: int = 1000
+) -> tuple[pl.DataFrame, dict, pl.DataFrame]:
+    """The stocks.parquet frame, the stocks.json dict and the supply replicates (stock_replicates.parquet).
 
     `tokenizer` is the spec given to count_tokens or just its short name (`o200k_base`, `gpt_neox_20b`): only
-    the name is needed here, to find the `tokens_<name>` column.
+    the name is needed here, to find the `tokens_<name>` column. A run without a sampling design is refused
+    unless its documents come from local files, which are then a census of themselves (said in stocks.json).
     """
     run_dir = Path(run_dir)
     name = tokenizer if re.fullmatch(r"[a-z0-9_]+", tokenizer) else tokenizer_name(tokenizer)
     manifest_path = run_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     frame, dedup_cols = _load(run_dir, f"tokens_{name}")
-    design = FileDesign.from_sampling(manifest.get("sampling"), frame["source_file"].unique().to_list())
+    sampling = manifest.get("sampling") if isinstance(manifest, dict) else None
+    observed = sorted(frame["source_file"].unique().to_list())
+    census_of = None if (sampling or {}).get("files") else _census_files(observed)
+    design = FileDesign.from_sampling(sampling, observed, census_of=census_of)
     files = pl.DataFrame({"source_file": design.source_file, "_file": np.arange(design.n_files, dtype=np.int64),
                           "_stratum": design.stratum.tolist()}, schema_overrides={"_stratum": pl.String})
     frame = frame.join(files, on="source_file", how="left")
@@ -338,7 +397,8 @@ def build_stocks(
     states = ["raw", *(["exact_dedup"] if "exact" in kinds else []), "dedup"]
     per_file = _per_file(frame, states)
     reps = replicate_weights(design, bootstrap, seed)
-    estimator = f"horvitz-thompson; bootstrap over files, B={bootstrap}"
+    methods = sorted({design.estimator(h) for h in design.strata()})
+    estimator = f"{' and '.join(methods)}; bootstrap over files, B={bootstrap}"
 
     cells = (
         per_file.group_by(*CELL_KEYS, "dedup_state")
@@ -361,43 +421,57 @@ def build_stocks(
     ).select(list(STOCKS_SCHEMA)).cast(STOCKS_SCHEMA)  # type: ignore[arg-type]
 
     crawls = sorted(per_file["crawl"].unique().to_list())
-    summary = _summary(per_file, design, reps, estimator, states, design.n_files)
+    tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "raw")["tier"].unique().to_list())
+    summary = _summary(per_file, design, reps, estimator, states, design.n_files, tiers)
 
     def crawl_summary(crawl: str) -> dict:
         mine = per_file.filter(pl.col("crawl") == crawl)
         strata = design.stratum[mine["_file"].unique().to_numpy()].tolist()
-        return _summary(mine, design, reps, estimator, states, int(np.isin(design.stratum, strata).sum()))
+        return _summary(mine, design, reps, estimator, states, int(np.isin(design.stratum, strata).sum()), tiers)
 
+    cross, union, crawl_totals, crawl_overlaps = _cross_crawl(frame, per_file, design, reps, crawls, measurable)
+    supply, replicates = build_supply(
+        SupplyInputs(frame, design, reps, crawls, kinds, union, crawl_totals, crawl_overlaps, name, seed), tiers)
     strata_meta = (manifest.get("sampling") or {}).get("strata") or {}
     strata = {h: {**strata_meta.get(h, {}), **d} for h, d in design.describe().items()}
+    for meta in strata.values():  # the design's own numbers carry their units in describe()
+        if isinstance(meta.get("population_bytes"), (int, float)):
+            meta["population_bytes"] = {"value": meta["population_bytes"], "unit": "bytes"}
     result = {
         "unit": "tokens",
         "tokenizer": name,
         "population": (
             f"text documents extracted from all {sum(design.population_files.values())} files of the sampled "
             f"strata ({', '.join(sorted(strata))}); tokens counted with {name}"
-            + ("; no sampling design in manifest.json: a census of the files read" if design.census_fallback
+            + ("; no sampling design in manifest.json: a census of the local files read" if design.census_fallback
                else "")
         ),
         "design": {
             "strata": strata,
             "files_sampled": design.n_files,
             "unit": "files",
+            "census_of_files_read": design.census_fallback,
             "estimator": estimator,
-            "bootstrap": {"method": "Rao-Wu rescaling bootstrap of files within strata", "replicates": bootstrap,
-                          "unit": "replicates", "seed": seed, "interval": "percentile, 5% and 95%"},
-            "weights": "1 / (inclusion_prob × record_rate) per file",
+            "bootstrap": {"method": "Rao-Wu rescaling bootstrap of files within strata, re-calibrated to the "
+                                    "strata's file bytes where known", "replicates": bootstrap,
+                          "unit": "replicates", "seed": seed,
+                          "interval": "percentile (5%, 95%) of replicates widened on the log scale by "
+                                      "t(0.95, df) / z(0.95), df by Satterthwaite adjusted for kurtosis"},
+            "weights": "1 / (inclusion_prob × record_rate) per file, × X_h / X̂_h where the stratum's bytes X_h "
+                       "are known (ratio estimator)",
         },
         "dedup_kinds": kinds,
         "dedup_scope": ("within crawl, among sampled documents: duplicates whose copies were not sampled are "
-                        "not seen, so for sparse file samples 'dedup' is an upper bound"),
+                        "not seen, so for sparse file samples 'dedup' is an upper bound (see supply.groups.*."
+                        "dedup_survival for the crawl-wide factor)"),
         "tiers": summary["tiers"],
         "total": summary["total"],
         "crawls": {c: crawl_summary(c) for c in crawls},
-        "cross_crawl": _cross_crawl(frame, per_file, design, reps, crawls, measurable),
+        "cross_crawl": cross,
+        "supply": supply,
         "reference_sizes": REFERENCE_SIZES,
     }
-    return stocks, result
+    return stocks, result, replicates
 
 
 def _replace_atomically(path: Path, write) -> None:
@@ -409,10 +483,13 @@ def _replace_atomically(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_stocks(run_dir: Path, df: pl.DataFrame, stocks_json: dict) -> tuple[Path, Path]:
-    """Write stocks.parquet and stocks.json, each via a temporary file and an atomic rename."""
+def write_stocks(run_dir: Path, df: pl.DataFrame, stocks_json: dict,
+                 replicates: pl.DataFrame | None = None) -> tuple[Path, Path]:
+    """Write stocks.parquet, stocks.json (and stock_replicates.parquet), each via a temporary file and a rename."""
     run_dir = Path(run_dir)
     parquet, js = run_dir / "stocks.parquet", run_dir / "stocks.json"
     _replace_atomically(parquet, df.write_parquet)
+    if replicates is not None:
+        _replace_atomically(run_dir / REPLICATES_FILE, replicates.write_parquet)
     _replace_atomically(js, lambda p: p.write_text(json.dumps(stocks_json, indent=2, allow_nan=False) + "\n"))
     return parquet, js

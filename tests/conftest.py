@@ -7,12 +7,40 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tools.shared_data import ENV_VAR, REPO_ROOT, shared_data_dir
+
+__all__ = ["REPO_ROOT", "shared_data_dir"]
+
+# Test files that start servers, Prefect flow runs, Chromium, Dask clusters or subprocess pipelines, or
+# read large data: `slow`. Everything else is `unit` (`pytest -m unit`, the fast subset: minutes on 2 cores).
+# A test that needs the Prefect harness is slow wherever it is; a test may also mark itself `slow`.
+SLOW_FILES = frozenset({
+    "test_classifiers_torch.py",  # PyTorch training runs
+    "test_cli_server.py",  # a Prefect server process
+    "test_crawl_sample_cc.py",  # a local Common Crawl bucket over HTTP
+    "test_dedup_near.py",  # datatrove's MinHash pipeline on real documents
+    "test_faults.py",  # killed and restarted runs
+    "test_memory_bounds.py",  # large inputs, peak-memory measurement in subprocesses
+    "test_orchestration.py",  # Prefect deployments, Dask
+    "test_orchestration_stack.py",  # PostgreSQL + Prefect server + worker
+    "test_report_browser.py",  # headless Chromium
+    "test_resume.py",  # interrupted flow runs against a Prefect API
+})
+SLOW_FIXTURES = frozenset({"prefect_harness"})
 
 
-def shared_data_dir() -> Path:
-    """`../shared/data` beside the checkout, or `PEAKDATA_SHARED_DATA`."""
-    return Path(os.environ.get("PEAKDATA_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test exactly one speed: `slow` by the rules above, else `unit`."""
+    for item in items:
+        slow = (
+            item.get_closest_marker("slow") is not None
+            or item.path.name in SLOW_FILES
+            or not SLOW_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        )
+        if slow and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+        elif not slow:
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +49,7 @@ def shared_data() -> Path:
     path = shared_data_dir()
     if not path.is_dir():
         if os.environ.get("CI"):
-            pytest.fail(f"shared data folder {path} is missing (set PEAKDATA_SHARED_DATA)")
+            pytest.fail(f"shared data folder {path} is missing (set {ENV_VAR})")
         pytest.skip(f"shared data folder {path} is missing")
     return path
 

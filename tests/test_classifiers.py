@@ -73,10 +73,11 @@ def test_training_writes_model_and_card_with_real_metrics(trained, shared_data: 
     on_disk = json.loads(out.with_suffix(".json").read_text())
     assert on_disk == card
     assert card["data"]["positive"][0]["documents"] == len(read_documents(shared_data / WIKITEXT))
-    assert card["data"]["negative"][0]["documents"] == 5574
+    negatives = len(read_documents(sms_jsonl))
+    assert card["data"]["negative"][0]["documents"] == negatives > 0
     split = card["split"]
     total = sum(split["train"].values()) + sum(split["valid"].values())
-    assert total == card["data"]["positive"][0]["documents"] + 5574
+    assert total == card["data"]["positive"][0]["documents"] + negatives
     assert card["metrics"]["valid_documents"] == round(0.2 * total)
     assert card["metrics"]["accuracy"] > 0.97
     assert card["metrics"]["roc_auc"] > 0.98
@@ -291,8 +292,6 @@ def test_quality_features_equal_their_per_text_definition(shared_data: Path):
 def test_default_scorer_edge_cases():
     scores = default_scorer().score(["", "   \n\n ", "word", "x" * 50_000])
     assert np.isfinite(scores).all() and scores.shape == (4,)
-    series = default_scorer().score_series(pl.Series(["a b c", None]))
-    assert series.name == "quality_score" and series.dtype == pl.Float64 and series.null_count() == 0
 
 
 def test_default_model_is_reproducible_metadata():

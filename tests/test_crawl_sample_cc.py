@@ -23,7 +23,7 @@ def test_two_crawls_with_faults(bucket, prefect_harness, tmp_path):
         server.faults[warc_files[2]] = Fault(status=503, fail_first=2)
         result = crawl_sample(crawl=["CC-MAIN-2025-33"], format="warc", files=3, seed=4, base_url=server.url,
                               out=str(tmp_path / "run"), workers=2)
-        wet = crawl_sample(crawl=["CC-MAIN-2023-50"], format="wet", base_url=server.url,
+        wet = crawl_sample(crawl=["CC-MAIN-2023-50"], format="wet", census=True, base_url=server.url,
                            out=str(tmp_path / "wet"))
     design = result["sampling"]
     stratum = design["strata"]["CC-MAIN-2025-33"]
@@ -60,7 +60,8 @@ def test_wat_rows(bucket, prefect_harness, tmp_path):
     from flows.crawl_sample import crawl_sample
 
     with serve_bucket(bucket.root) as server:
-        result = crawl_sample(crawl=["CC-MAIN-2020-45"], format="wat", base_url=server.url, out=str(tmp_path / "w"))
+        result = crawl_sample(crawl=["CC-MAIN-2020-45"], format="wat", census=True, base_url=server.url,
+                              out=str(tmp_path / "w"))
     assert result["counts"]["documents"] == 0
     assert result["counts"]["wat"]["skipped_record_types"] == {"warcinfo": 5, "wat_non_response": 5}
     assert (tmp_path / "w" / "wat").is_dir()

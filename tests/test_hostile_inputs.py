@@ -23,6 +23,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import warc_oracle
 
 from flows.rundir import RunDir, read_json
 from flows.sources.records import ERRORS, SourceInfo, detect_format, iter_records
@@ -416,7 +417,8 @@ def test_hostile_listing_through_the_flow(tmp_path: Path, prefect_harness: None)
                f"http://evil.example/crawl-data/{crawl}/x.warc.gz", f"crawl-data/{crawl}/%2e%2e/secret.warc.gz"]
     listing = tmp_path / "warc.paths"
     listing.write_text("\n".join([*hostile, entry]) + "\n")
-    result = crawl_sample(crawl=[crawl], listing=str(listing), base_url=str(mirror), out=str(tmp_path / "out"))
+    result = crawl_sample(crawl=[crawl], census=True, listing=str(listing), base_url=str(mirror),
+                          out=str(tmp_path / "out"))
     assert sum(result["counts"]["listing_errors"].values()) == len(hostile)
     assert result["counts"]["documents"] == 1
     docs = pl.read_parquet(RunDir(tmp_path / "out").shards("documents"))
@@ -441,12 +443,13 @@ def test_real_oddities_through_the_flow(shared_data: Path, prefect_harness: None
     result = crawl_sample(input=[str(inputs)] + [str(shared_data / p) for p in real], out=str(tmp_path / "out"))
     shards = {Path(s["source_file"]).name: s for s in result["shards"]}
     assert result["failures"] == []
-    assert shards["dolma-sample-0000.warc.gz"]["records_read"] == 22
-    assert shards["dolma-sample-0000.warc.gz"]["skipped_record_types"] == {"warcinfo": 1, "request": 22,
-                                                                            "metadata": 1, "resource": 2}
-    assert shards["pywb-iana.warc.gz"]["records_read"] == 48
-    assert shards["pywb-iana.warc.gz"]["skipped_record_types"]["revisit"] == 123
-    assert shards["whirlwind.warc.wet.gz"]["documents"] == 1
+    for name in ("warc_noncc/dolma-sample-0000.warc.gz", "warc_noncc/pywb-iana.warc.gz"):  # an independent count
+        types = warc_oracle.warc_types(shared_data / name)
+        shard = shards[Path(name).name]
+        assert shard["records_read"] == warc_oracle.documents(types) > 0
+        assert shard["skipped_record_types"] == {k: n for k, n in types.items() if k not in ("response", "conversion")}
+    wet = warc_oracle.warc_types(shared_data / real[3])
+    assert shards["whirlwind.warc.wet.gz"]["documents"] == warc_oracle.documents(wet) > 0
     assert shards["whirlwind.warc.wat.gz"]["skipped_record_types"] == {"warcinfo": 1, "wat_non_response": 1}
     cut, hit = shards["head-cut.warc.gz"], shards["head-damaged.warc.gz"]
     assert cut["errors"] == {"truncated_record": 1} and 5 <= cut["records_read"] < 16

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.sources.demo import write_demo_crawl
+from flows.demo import write_demo_crawl
 
 BIG = 100 << 20  # bytes of the one huge record
 PROBE = r"""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
 from pathlib import Path
@@ -14,7 +13,6 @@ import polars as pl
 import pytest
 import zstandard
 from datatrove.data import Document
-from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
 from datatrove.pipeline.filters.gopher_repetition_filter import (
     find_all_duplicate,
     find_duplicates,
@@ -23,7 +21,7 @@ from datatrove.pipeline.filters.gopher_repetition_filter import (
 )
 from datatrove.utils.text import PUNCTUATION_SET
 
-from benchmarks.signals import WARCS, datatrove_filters, datatrove_reference, real_texts
+from benchmarks.signals import datatrove_filters
 from filters.signals import (
     DEFAULT_THRESHOLDS,
     RULESETS,
@@ -34,30 +32,29 @@ from filters.signals import (
     repetition,
     tokenize,
 )
-from filters.signals.build_reference import MODEL_PATH, TARBALL, build
-from filters.signals.compression import ZSTD_LEVEL, ref_bits_per_byte, zstd_ratio
+from filters.signals.compression import MODEL_PATH, ZSTD_LEVEL, ref_bits_per_byte, zstd_ratio
 from filters.signals.repetition import Ngrams, dup_ngram_chars, top_ngram_chars
 from filters.signals.tokenize import TABLES_PATH, WS, WS_CHARS, tokenize_lines
-
-# documents compared with datatrove: every Common Crawl page plus a seeded sample of the 1,033 pages
-# (0 = all 1,050; 500 keeps this file near 40 s of CPU, datatrove's spaCy calls being most of it)
-PARITY_DOCS = int(os.environ.get("PEAKDATA_SIGNALS_PARITY_DOCS", "500"))
+from tools.build_reference import TARBALL, build
+from tools.parity_golden import load_golden, parity_sample, stale_reason, words_digest
 
 
 @pytest.fixture(scope="session")
 def parity(shared_data: Path) -> dict:
-    """The sampled real texts, datatrove's decisions and word lists for them, and compute_signals' output."""
-    texts = real_texts(shared_data)
-    common_crawl = [t for name in WARCS[1:] for t in texts[name]]
-    pages = texts[WARCS[0]]
-    n_pages = len(pages) if PARITY_DOCS == 0 else max(0, PARITY_DOCS - len(common_crawl))
-    sample = common_crawl + random.Random(0).sample(pages, min(n_pages, len(pages)))
-    reference = datatrove_reference(sample)  # most of this file's time: datatrove's spaCy calls
+    """The sampled real texts, datatrove's outputs for them (tests/golden/, from tools/parity_golden.py) and
+    compute_signals' output; fails, saying how to regenerate, when the golden file's inputs changed."""
+    golden = load_golden()
+    sample = parity_sample(shared_data, golden["docs"], golden["seed"])
+    stale = stale_reason(golden, sample)
+    if stale:
+        pytest.fail(stale)
+    rows = golden["rows"]
     return {
         "texts": sample,
-        "datatrove": {name: [row[name] for row in reference] for name in RULESETS},
-        "words": [row["words"] for row in reference],
-        "c4_texts": [row["c4_text"] for row in reference],
+        "datatrove": {name: [tuple(row[name]) for row in rows] for name in RULESETS},
+        "words_sha256": [row["words_sha256"] for row in rows],
+        "c4_chars": [row["c4_chars"] for row in rows],
+        "quantities": [row["quantities"] for row in rows],
         "ours": compute_signals(pl.Series(sample, dtype=pl.String)),
     }
 
@@ -85,42 +82,13 @@ def test_words_are_datatroves_spacy_words(parity: dict) -> None:
     # one "line" per document is enough here: word lists ignore line structure
     ours = tokenize_lines(frame).filter(~pl.col("space")).group_by("doc", maintain_order=True).agg("token")
     got = dict(zip(ours["doc"].to_list(), ours["token"].to_list(), strict=True))
-    same = sum(got.get(i, []) == w for i, w in enumerate(parity["words"]))
-    assert same / len(parity["words"]) >= 0.99, f"{same} of {len(parity['words'])} word lists identical"
-
-
-def _datatrove_quantities(text: str, words: list[str]) -> dict[str, float]:
-    """Quantities datatrove compares with thresholds, recomputed with its own helpers."""
-    non_symbol = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
-    lines = re.split("\n+", text)
-    paragraphs = re.split(r"\n{2,}", text.strip())
-    fineweb_lines = [line for line in text.split("\n") if line.strip()]
-    return {
-        "n_words": len(words),
-        "gopher_quality_n_non_symbol_words": len(non_symbol),
-        "gopher_quality_alpha_words_ratio": sum(any(c.isalpha() for c in w) for w in words) / len(words)
-        if words
-        else 0.0,
-        "gopher_quality_n_stop_words": len(set(STOP_WORDS) & set(words)),
-        "gopher_repetition_dup_line_frac": find_duplicates(lines)[0] / len(lines),
-        "gopher_repetition_dup_para_frac": find_duplicates(paragraphs)[0] / len(paragraphs),
-        "gopher_repetition_dup_para_char_frac": find_duplicates(paragraphs)[1] / len(text) if text else 0.0,
-        "gopher_repetition_top_2_gram_char_frac": find_top_duplicate(get_n_grams(words, 2)) / len(text)
-        if len(words) >= 2
-        else 0.0,
-        "gopher_repetition_dup_5_gram_char_frac": find_all_duplicate(words, 5) / len(text) if text else 0.0,
-        "gopher_repetition_dup_10_gram_char_frac": find_all_duplicate(words, 10) / len(text) if text else 0.0,
-        "fineweb_char_dup_ratio": find_duplicates(fineweb_lines)[1] / len(text.replace("\n", ""))
-        if fineweb_lines
-        else 0.0,
-    }
+    same = sum(words_digest(got.get(i, [])) == w for i, w in enumerate(parity["words_sha256"]))
+    assert same / len(parity["words_sha256"]) >= 0.99, f"{same} of {len(parity['words_sha256'])} word lists identical"
 
 
 def test_signal_values_equal_datatroves_quantities(parity: dict) -> None:
     ours = parity["ours"]
-    expected = pl.DataFrame(
-        [_datatrove_quantities(t, w) for t, w in zip(parity["texts"], parity["words"], strict=True)]
-    )
+    expected = pl.DataFrame(parity["quantities"])
     for column in expected.columns:
         diff = (ours[column].cast(pl.Float64) - expected[column].cast(pl.Float64)).abs()
         assert diff.max() <= 1e-12, f"{column}: {int((diff > 1e-12).sum())} documents differ"
@@ -128,11 +96,11 @@ def test_signal_values_equal_datatroves_quantities(parity: dict) -> None:
 
 def test_c4_records_how_much_text_datatrove_removes(parity: dict) -> None:
     ours = parity["ours"]
-    kept = [i for i, t in enumerate(parity["c4_texts"]) if t is not None]
+    kept = [i for i, n in enumerate(parity["c4_chars"]) if n is not None]
     assert kept
     for i in kept:
         text = parity["texts"][i]
-        expected = 1 - len(parity["c4_texts"][i]) / len(text)
+        expected = 1 - parity["c4_chars"][i] / len(text)
         assert ours["c4_frac_chars_removed"][i] == pytest.approx(expected, abs=1e-12)
 
 
@@ -168,7 +136,7 @@ def test_reference_model_rebuilds_from_the_books(shared_data: Path) -> None:
 
 def test_tokenizer_tables_match_installed_spacy() -> None:
     pytest.importorskip("spacy")
-    from filters.signals.build_tokenizer_tables import spacy_tables
+    from tools.build_tokenizer_tables import spacy_tables
 
     assert json.loads(TABLES_PATH.read_text()) == json.loads(json.dumps(spacy_tables()))
 

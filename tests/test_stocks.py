@@ -11,7 +11,15 @@ import numpy as np
 import polars as pl
 import pytest
 
-from stats.stocks import STOCKS_SCHEMA, _components, build_stocks, write_stocks
+from stats.stocks import (
+    REPLICATES_FILE,
+    REPLICATES_SCHEMA,
+    STOCKS_SCHEMA,
+    _components,
+    build_stock_tables,
+    build_stocks,
+    write_stocks,
+)
 from stats.tokens import count_tokens
 
 WORDS = ["data", "tokens", "crawl", "web", "page", "stock", "quality", "model", "language", "filter", "corpus",
@@ -34,25 +42,38 @@ def make_run(
     quality: bool = True,
     sampling: bool = True,
     shared_texts: int = 5,
+    local_files: bool = False,
+    crawls: tuple[str, ...] = CRAWLS,
+    recrawl: bool = False,
 ) -> Path:
     """A run directory: documents/ (one shard per file), dedup/, quality/, tokens/, manifest.json.
 
     Each crawl holds a few exact duplicates within itself, and the second crawl repeats `shared_texts` texts of
-    the first (cross-crawl overlap). Clusters are what a dedup stage would write: exact = hash of the text.
+    the first (cross-crawl overlap), or all of them in other files (`recrawl`: the same pages captured again).
+    `local_files`: the source files exist under root/input (a local census when `sampling` is False).
+    Clusters are what a dedup stage would write: exact = hash of the text.
     """
     rng = np.random.default_rng(seed)
     rows, design = [], []
     first_crawl_texts: list[str] = []
-    for crawl in CRAWLS:
+    for crawl in crawls:
         for f in range(files_per_crawl):
             source = f"s3://commoncrawl/crawl-data/{crawl}/segments/x/warc/part-{f:05d}.warc.gz"
+            if local_files:
+                (root / "input").mkdir(parents=True, exist_ok=True)
+                local = root / "input" / f"{crawl}-part-{f:05d}.jsonl"
+                local.write_bytes(b"x" * (1000 * (f + 1)))
+                source = str(local)
             design.append({"source_file": source, "stratum": crawl, "record_rate": 1.0,
                            "inclusion_prob": files_per_crawl / population_files,
                            "records_read": docs_per_file, "records_available": docs_per_file})
             for i in range(docs_per_file):
                 text = _text(rng)
-                if crawl == CRAWLS[0]:
+                if crawl == crawls[0]:
                     first_crawl_texts.append(text)
+                elif recrawl:
+                    # the same page again, in another file of the later crawl
+                    text = first_crawl_texts[((f + 1) % files_per_crawl) * docs_per_file + i]
                 elif f == 0 and i < shared_texts:
                     text = first_crawl_texts[i * 7]  # copied from the earlier crawl
                 if i == docs_per_file - 1:
@@ -74,7 +95,9 @@ def make_run(
     pl.DataFrame({"doc_id": docs["doc_id"], "tokens_cl100k_base": count_tokens(docs["text"].to_list())}).write_parquet(
         root / "tokens" / "part-00000.parquet")
     if quality:
-        score = np.random.default_rng(seed + 1).random(docs.height)
+        # a score from the text itself: identical texts get identical tiers, in any run, as a classifier gives
+        score = np.array([int(hashlib.sha1(f"{seed}{t}".encode()).hexdigest()[:8], 16) / 16**8
+                          for t in docs["text"].to_list()])
         tier = np.where(score > 0.66, "high", np.where(score > 0.33, "medium", "low"))
         # identical texts get identical tiers, as a real classifier would give them
         by_text = dict(zip(docs["text"].to_list(), tier.tolist()))
@@ -95,7 +118,7 @@ def make_run(
     if sampling:
         manifest["sampling"] = {
             "strata": {c: {"format": "warc", "population_files": population_files, "sampled_files": files_per_crawl}
-                       for c in CRAWLS},
+                       for c in crawls},
             "files": design,
         }
     (root / "manifest.json").write_text(json.dumps(manifest))
@@ -222,12 +245,14 @@ def test_census_interval_collapses(tmp_path: Path) -> None:
 
 
 def test_missing_tables_and_columns_are_handled(tmp_path: Path) -> None:
-    run = make_run(tmp_path / "a", dedup="none", quality=False, sampling=False)
+    # No sampling design: local files that exist are a census of themselves (said in stocks.json).
+    run = make_run(tmp_path / "a", dedup="none", quality=False, sampling=False, local_files=True)
     df, result = build_stocks(run, bootstrap=50)
     assert result["dedup_kinds"] == [] and set(df["dedup_state"]) == {"raw", "dedup"}
     assert list(result["tiers"]) == ["unscored"]
     assert result["total"]["tokens"]["dedup"] == result["total"]["tokens"]["raw"]
-    assert "census" in result["population"]  # no sampling design: the files read are the population
+    assert "census of the local files read" in result["population"]
+    assert result["design"]["census_of_files_read"] is True
     assert not result["cross_crawl"]["overlap_measured"]
 
     flags = make_run(tmp_path / "b", dedup="flags")
@@ -291,4 +316,128 @@ def test_drawn_files_without_documents_count_as_zeros(tmp_path: Path) -> None:
         pl.read_parquet(shard).head(0).write_parquet(shard)
     df, result = build_stocks(run, bootstrap=50)
     assert df.height == 0 and result["tiers"] == {}
-    assert result["total"]["tokens"]["dedup"] == {"estimate": 0.0, "ci90": [0.0, 0.0], "unit": "tokens"}
+    # A sample of 8 of 80 files with nothing in it does not show that the crawl holds nothing: no interval
+    # (not [0, 0], which claimed certainty before issue 16), and the block says why.
+    assert result["total"]["tokens"]["dedup"] == {"estimate": 0.0, "ci90": None, "unit": "tokens"}
+    assert result["total"]["variance"].startswith("not estimable")
+
+
+# --- issue 16: the design travels with the data; the measured factors of the supply chain ---------------------
+
+
+def test_a_sampled_crawl_without_its_design_is_refused(tmp_path: Path) -> None:
+    run = make_run(tmp_path, sampling=False)  # documents from s3:// files, manifest.json without `sampling`
+    with pytest.raises(ValueError, match="no sampling design.*not local files.*crawl-sample"):
+        build_stocks(run)
+
+
+def _width(block: dict) -> float:
+    lo, hi = block["ci90"]
+    return hi - lo
+
+
+@pytest.fixture(scope="module")
+def tables(run: Path) -> tuple[pl.DataFrame, dict, pl.DataFrame]:
+    return build_stock_tables(run, bootstrap=300)
+
+
+def test_supply_block_follows_the_contract(tables: tuple[pl.DataFrame, dict, pl.DataFrame], tmp_path: Path) -> None:
+    df, result, reps = tables
+    supply = result["supply"]
+    assert supply["level"] == 0.9 and supply["replicates"] == 300
+    assert supply["replicates_file"] == REPLICATES_FILE
+    assert set(supply["groups"]) == {"*", "en"}  # de and fr: 32 documents each (< 100); en always when present
+    assert any("Language en has only 32" in w for w in supply["warnings"])
+    everything = supply["groups"]["*"]
+    assert everything["lang_share"] == 1.0 and everything["documents"] == 96 and everything["files"] == 8
+    survival = everything["dedup_survival"]
+    assert survival["unit"] == "fraction" and survival["scope"] == "crawl-wide"  # 4 of 40 files: 10%
+    assert 0 < survival["ci90"][0] <= survival["estimate"] <= survival["ci90"][1] <= 1
+    assert set(everything["tier_share"]) == {"high", "medium", "low"}
+    assert sum(b["estimate"] for b in everything["tier_share"].values()) == pytest.approx(1.0)
+    assert 0.1 < supply["groups"]["en"]["lang_share"] < 0.6
+    floor = supply["common_crawl_floor"]
+    assert floor["unit"] == "tokens" and floor["estimate"] == pytest.approx(
+        result["cross_crawl"]["union"]["tokens"]["estimate"] * survival["estimate"]
+        / (result["total"]["tokens"]["dedup"]["estimate"] / result["total"]["tokens"]["raw"]["estimate"]))
+    assert set(supply["new_content"]) == {CRAWLS[1]}
+    assert supply["small_sample"] is True and any("fewer than 5 files" in w for w in supply["warnings"])
+    assert "dedup survival" in supply["chain"] and "high share" in supply["chain"] and "floor" in supply["chain"]
+    assert _leaves_have_units(result) == []
+    json.dumps(result, allow_nan=False)
+
+    assert reps.schema == pl.Schema(REPLICATES_SCHEMA)
+    assert reps["replicate"].min() == 0 and reps["replicate"].max() == 300
+    point = reps.filter(pl.col("replicate") == 0, pl.col("group") == "*")
+    assert point.filter(pl.col("quantity") == "dedup_survival")["value"][0] == pytest.approx(survival["estimate"])
+    write_stocks(tmp_path, df, result, reps)
+    assert pl.read_parquet(tmp_path / REPLICATES_FILE).equals(reps)
+
+
+def test_tier_shares_sum_to_one_in_every_replicate(tables: tuple[pl.DataFrame, dict, pl.DataFrame]) -> None:
+    _, _, reps = tables
+    sums = (reps.filter(pl.col("quantity").str.starts_with("share:"))
+            .group_by("replicate", "group").agg(pl.col("value").sum()))
+    assert sums.height == 301 * 2
+    np.testing.assert_allclose(sums["value"].to_numpy(), 1.0, rtol=1e-9)
+    shares = reps.filter(pl.col("quantity") == "share:high", pl.col("group") == "*")["value"]
+    assert shares.std() > 0  # the replicates carry the sampling spread
+
+
+def test_a_recrawl_of_the_same_pages_leaves_the_factors_unchanged(tmp_path: Path) -> None:
+    # Census of one crawl vs the same crawl plus a re-crawl of its pages (in other files): exact equality.
+    one = make_run(tmp_path / "one", population_files=4, crawls=CRAWLS[:1])
+    two = make_run(tmp_path / "two", population_files=4, recrawl=True)
+    a = build_stocks(one, bootstrap=100)[1]["supply"]
+    b = build_stocks(two, bootstrap=100)[1]["supply"]
+    for key in ("dedup_survival",):
+        assert b["groups"]["*"][key]["estimate"] == pytest.approx(a["groups"]["*"][key]["estimate"])
+    for tier, share in a["groups"]["*"]["tier_share"].items():
+        assert b["groups"]["*"]["tier_share"][tier]["estimate"] == pytest.approx(share["estimate"])
+    assert b["common_crawl_floor"]["estimate"] == pytest.approx(a["common_crawl_floor"]["estimate"])
+    assert b["new_content"][CRAWLS[1]]["estimate"] == pytest.approx(0.0)
+    assert a["new_content"] == {}
+
+    # Sampled (4 of 40 files per crawl): the re-crawl moves nothing outside the single crawl's interval.
+    one = make_run(tmp_path / "one-s", crawls=CRAWLS[:1])
+    two = make_run(tmp_path / "two-s", recrawl=True)
+    a = build_stocks(one, bootstrap=300)[1]["supply"]
+    b = build_stocks(two, bootstrap=300)[1]["supply"]
+    lo, hi = a["common_crawl_floor"]["ci90"]
+    assert lo <= b["common_crawl_floor"]["estimate"] <= hi
+    lo, hi = a["groups"]["*"]["dedup_survival"]["ci90"]
+    assert lo <= b["groups"]["*"]["dedup_survival"]["estimate"] <= hi
+    for tier, share in a["groups"]["*"]["tier_share"].items():
+        assert share["ci90"][0] <= b["groups"]["*"]["tier_share"][tier]["estimate"] <= share["ci90"][1]
+
+
+def test_a_tier_missing_from_a_crawls_sample_is_not_zero_zero(tmp_path: Path) -> None:
+    run = make_run(tmp_path)
+    tiers = pl.read_parquet(run / "tiers" / "part-00000.parquet")
+    tiers = tiers.with_columns(tier=pl.when(pl.col("doc_id").str.starts_with(CRAWLS[1]) & (pl.col("tier") == "high"))
+                               .then(pl.lit("medium")).otherwise(pl.col("tier")))
+    tiers.write_parquet(run / "tiers" / "part-00000.parquet")
+    _, result = build_stocks(run, bootstrap=400)
+    high = result["crawls"][CRAWLS[1]]["tiers"]["high"]
+    block = high["tokens"]["raw"]
+    assert block["estimate"] == 0.0 and block["ci90"][0] == 0.0
+    total = result["crawls"][CRAWLS[1]]["total"]["tokens"]["raw"]["estimate"]
+    # rule of three: at most 3/n = 3/4 of the crawl's tokens at the 95th percentile, and well above zero
+    assert 0.05 * total < block["ci90"][1] <= 0.75 * total * 1.5
+    assert "rule-of-three" in high["variance"]
+    assert high["fraction_of_tokens"]["ci90"]["raw"][1] > 0
+
+
+def test_fewer_files_never_give_a_narrower_interval(tmp_path: Path) -> None:
+    widths = {}
+    for n in (1, 2, 4):
+        _, result = build_stocks(make_run(tmp_path / f"n{n}", files_per_crawl=n, seed=3, shared_texts=1),
+                                 bootstrap=400)
+        g = result["supply"]["groups"]["*"]
+        widths[n] = (_width(result["total"]["tokens"]["dedup"]) / result["total"]["tokens"]["dedup"]["estimate"],
+                     _width(g["tier_share"]["high"]), _width(g["dedup_survival"]))
+        if n == 1:
+            assert result["design"]["strata"][CRAWLS[0]]["variance"].startswith("not estimable: one file")
+    for quantity in range(3):
+        assert widths[1][quantity] >= widths[2][quantity] >= widths[4][quantity] * 0.999, (quantity, widths)
+    assert widths[1][0] > 0 and widths[1][1] > 0  # never zero width

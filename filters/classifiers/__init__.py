@@ -18,7 +18,14 @@ from pathlib import Path
 from filters.classifiers.base import Classifier, cuda_available, resolve_device, torch_available
 from filters.classifiers.default import FeatureScorer, default_scorer
 from filters.classifiers.fasttext_native import FastTextClassifier, detect_positive_label, load_fasttext
-from filters.classifiers.tiers import TierThresholds, assign_tiers, tier_expr, tier_thresholds, tiers_frame
+from filters.classifiers.tiers import (
+    TierThresholds,
+    assign_tiers,
+    calibration_thresholds,
+    tier_expr,
+    tier_thresholds,
+    tiers_frame,
+)
 from filters.classifiers.training import read_documents, train_classifier
 
 BACKENDS = ("auto", "fasttext", "torch")
@@ -27,8 +34,28 @@ EMBEDDING_NAMES = ("embedding", "minilm")
 __all__ = [
     "BACKENDS", "Classifier", "FastTextClassifier", "FeatureScorer", "TierThresholds", "assign_tiers",
     "cuda_available", "default_scorer", "detect_positive_label", "load_scorer", "read_documents",
-    "resolve_device", "tier_expr", "tier_thresholds", "tiers_frame", "torch_available", "train_classifier",
+    "model_card", "resolve_device", "tier_expr", "tier_thresholds", "tiers_frame", "torch_available", "train_classifier",
 ]
+
+
+def model_card(path: Path) -> dict | None:
+    """The JSON card beside a model file (`MODEL.json` for `MODEL.bin`), or the head JSON itself."""
+    card = path if path.suffix == ".json" else path.with_suffix(".json")
+    if not card.is_file():
+        return None
+    try:
+        return json.loads(card.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"model card {card} is not readable JSON: {exc}") from exc
+
+
+def _with_card(scorer: Classifier, path: Path | None) -> Classifier:
+    """`scorer` with the calibration and agreement table of its model card (when it has them)."""
+    card = model_card(path) if path is not None else None
+    if card:
+        scorer.calibration = calibration_thresholds(card.get("calibration"), scorer.name)
+        scorer.agreement = card.get("agreement")
+    return scorer
 
 
 @lru_cache(maxsize=16)
@@ -50,7 +77,8 @@ def load_scorer(spec: str | None = None, device: str = "auto", positive_label: s
         from filters.classifiers.embedding import EmbeddingClassifier
 
         head = spec.split(":", 1)[1] if ":" in spec else None
-        return EmbeddingClassifier(head, device=device)
+        scorer = EmbeddingClassifier(head, device=device)
+        return _with_card(scorer, scorer.head_path)
     path = Path(spec)
     if not path.is_file():
         raise FileNotFoundError(f"classifier {spec!r} is neither a known name nor a file")
@@ -60,16 +88,17 @@ def load_scorer(spec: str | None = None, device: str = "auto", positive_label: s
             return FeatureScorer(path)
         from filters.classifiers.embedding import EmbeddingClassifier
 
-        return EmbeddingClassifier(path, device=device)
+        return _with_card(EmbeddingClassifier(path, device=device), path)
     if backend == "fasttext":
         if device == "cuda":
             raise ValueError("the native fastText backend runs on the CPU only (use backend='torch' for cuda)")
-        return FastTextClassifier(path, positive_label)
+        return _with_card(FastTextClassifier(path, positive_label), path)
     resolved = resolve_device(device)
     if backend == "torch" or resolved == "cuda":
         if backend == "auto" and load_fasttext(str(path)).is_quantized():
-            return FastTextClassifier(path, positive_label)  # .ftz matrices are product-quantized: CPU only
+            # .ftz matrices are product-quantized: CPU only
+            return _with_card(FastTextClassifier(path, positive_label), path)
         from filters.classifiers.fasttext_torch import TorchFastTextClassifier
 
-        return TorchFastTextClassifier(path, positive_label, device=resolved)
-    return FastTextClassifier(path, positive_label)
+        return _with_card(TorchFastTextClassifier(path, positive_label, device=resolved), path)
+    return _with_card(FastTextClassifier(path, positive_label), path)

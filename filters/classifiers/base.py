@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 import numpy as np
-import polars as pl
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -44,22 +43,6 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-def device_name(device: str) -> str:
-    """Human-readable name of the device (GPU model, or the CPU brand), for benchmark tables and manifests."""
-    if device == "cuda":
-        import torch
-
-        return str(torch.cuda.get_device_name(0))
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "cpu"
-
-
 def chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
     """Consecutive lists of at most `size` texts; batching bounds memory on crawl-size inputs."""
     it = iter(texts)
@@ -73,6 +56,10 @@ class Classifier(ABC):
     name: str = "classifier"
     device: str = "cpu"
     batch_size: int = 1024
+    # Tier thresholds for this scorer's scale (a `tiers.TierThresholds`) and its agreement table with human
+    # labels (see stats/misclassification.py), read from its model card; None when the card has none.
+    calibration = None
+    agreement: dict | None = None
 
     @abstractmethod
     def score(self, texts: Sequence[str]) -> np.ndarray:
@@ -83,9 +70,3 @@ class Classifier(ABC):
         for batch in chunks(texts, batch_size or self.batch_size):
             yield self.score(batch)
 
-    def score_series(self, texts: pl.Series, name: str = "quality_score") -> pl.Series:
-        """Scores of a polars text column as a Float64 column (nulls score as empty text)."""
-        values = texts.fill_null("").to_list()
-        parts = list(self.score_batches(values))
-        scores = np.concatenate(parts) if parts else np.zeros(0)
-        return pl.Series(name, scores, dtype=pl.Float64)

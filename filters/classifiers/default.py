@@ -1,10 +1,10 @@
-"""The project's default quality score: a logistic regression over document-shape features.
+"""The project's default quality score: a logistic regression over script-aware, bounded document features.
 
-Made by `python -m filters.classifiers.build_default` (see that module for the data, weighting and licences);
-the shipped `default_quality_model.json` holds only the 14 feature means, scales and coefficients and the
-intercept. The score is p(good) on the proxy task — higher is better — and runs on the CPU as polars
-expressions (no model download, no torch), so it suits every run. Its function words cover 18 languages that
-separate words with spaces; scripts without spaces (zh, ja, th) score low (see docs/readme/classifiers.md).
+Made by `python tools/build_default_model.py` (see that script for the data, weighting and licences); the
+shipped `default_quality_model.json` holds the feature means, scales, coefficients and intercept, the tier
+calibration (per-language `high` thresholds) and the agreement table with human labels (the model card). The
+score is p(good) on the proxy task — higher is better — and runs on the CPU as NumPy/polars (no model download,
+no torch), so it suits every run; CPU and GPU runs give identical scores because it never leaves the CPU.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import polars as pl
 from filters.classifiers.base import Classifier
 from filters.classifiers.features import quality_features
 from filters.classifiers.linear import LogisticModel
+from filters.classifiers.tiers import TierThresholds, calibration_thresholds
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_quality_model.json"
 
@@ -39,6 +40,8 @@ class FeatureScorer(Classifier):
         self.model = LogisticModel.from_dict(spec)
         self.name = spec.get("name", self.path.stem)
         self.spec = spec
+        self.calibration: TierThresholds | None = calibration_thresholds(spec.get("calibration"), self.name)
+        self.agreement: dict | None = spec.get("agreement")
 
     def feature_frame(self, texts: Sequence[str] | pl.Series) -> pl.DataFrame:
         """The model's input features, one row per text."""
@@ -49,6 +52,12 @@ class FeatureScorer(Classifier):
         if len(texts) == 0:
             return np.zeros(0, dtype=np.float64)
         return self.model.predict_proba(self.feature_frame(texts).to_numpy())
+
+    def score_from_features(self, features: pl.DataFrame) -> np.ndarray:
+        """Scores from an already computed `quality_features` frame (the flow computes it once for the guard)."""
+        if features.height == 0:
+            return np.zeros(0, dtype=np.float64)
+        return self.model.predict_proba(features.select(self.features).to_numpy())
 
 
 @lru_cache(maxsize=1)

@@ -1,40 +1,56 @@
-"""Document-shape features of the default quality scorer, computed as polars expressions over a whole batch.
+"""Script-aware, bounded document features of the default quality scorer, computed over a whole batch.
 
-Why these: people label short, fragmented, list-like or boilerplate-heavy pages as low quality and long runs
-of prose as high quality. Each feature measures one of those properties; all are cheap string statistics.
+Why these: people judge short, fragmented, list-like, boilerplate-heavy or machine-made pages low and long runs
+of prose high. Each feature measures one of those properties, lies in [0, 1] (so no single string can push the
+score without bound), and means the same in every script:
+
+- Non-space characters exclude zero-width format characters (U+200B etc., Thai/Lao/Myanmar word separators).
+- **Units** replace whitespace words. A *unit* is a run of letters/marks/digits in scripts written with spaces
+  (Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari, Hangul, …), or one character of a script written without
+  spaces, weighted by the mean characters per word there: Han, Hiragana, Katakana count 1/1.5 (`CJK_UNIT`), Thai,
+  Lao, Khmer, Myanmar, Tibetan 1/4 (`SEA_UNIT`). A Chinese page gets about as many units as its English
+  translation has words, whether or not it has spaces between characters.
+- **Tokens** (for vocabulary statistics): the lower-cased spaced-script runs, plus every no-space-script character.
+
+Shape features (what prose looks like, the same in every script):
+
+| feature | definition (0 for an empty text) |
+|---|---|
+| `length` | ln(1 + units) / ln(1 + 5,000), capped at 1 |
+| `mean_line_units` | ln(1 + units per non-empty line) / ln(1 + 200), capped at 1 |
+| `frac_lines_end_punct` | share of non-empty lines ending in terminal punctuation of any script (`.!?。！？।؟။…`; closing quotes allowed) |
+| `frac_short_lines` | share of non-empty lines with fewer than 5 units |
+| `frac_prose_chars` | characters in lines of at least 20 units / characters in non-empty lines |
+
+Penalties (0 on ordinary prose in any language, rising to 1 on machine-made text; so a model fitted on them can
+only lower a score, and a language whose words the model never saw is not pushed down):
 
 | feature | definition |
 |---|---|
-| `log_chars` | ln(1 + characters) |
-| `log_mean_line_chars` | ln(1 + mean characters per non-empty line) |
-| `log_longest_line` | ln(1 + characters of the longest line) |
-| `frac_lines_end_punct` | share of non-empty lines ending in `. ! ? " ” '` |
-| `frac_short_lines` | share of non-empty lines with fewer than 5 words |
-| `log_prose_chars` | ln(1 + characters in lines of at least 20 words) |
-| `frac_prose_chars` | characters in lines of at least 20 words / characters |
-| `function_word_frac` | share of words (lower-cased) that are in `FUNCTION_WORDS` |
-| `alpha_word_frac` | share of words containing a letter |
-| `unique_word_frac` | distinct words / words |
-| `mean_word_chars` | mean characters per word |
-| `digit_frac` | digits / characters |
-| `upper_frac` | upper-case letters / characters |
-| `log_sentences` | ln(1 + sentence ends: `.`, `!` or `?` followed by whitespace or the end) |
+| `letter_deficit` | (0.75 - letters and marks / non-space characters) / 0.75, clipped to [0, 1] |
+| `digit_excess` | (digits / non-space characters - 0.05) / 0.5, clipped |
+| `symbol_excess` | (symbols / non-space characters - 0.01) / 0.2, clipped; symbols are `\\p{S}` (math, currency, emoji, …) and `# % & * / @ \\ _ { } [ ]` and the pipe |
+| `upper_excess` | (upper-case letters / letters - 0.3) / 0.7, clipped |
+| `long_run_frac` | characters in runs of >= 25 non-space characters outside no-space scripts (base64, hex, minified code, URLs) / non-space characters |
+| `url_frac` | characters in `http(s)://…` or `www.…` runs / non-space characters |
+| `dup_line_frac` | characters in repeated non-empty lines (after their first appearance) / characters in non-empty lines |
+| `compression_excess` | (ln(zstd ratio) / ln(20) - 0.5) / 0.5, clipped (UTF-8 bytes / zstd level-3 bytes above ~4.5: repetition) |
+| `repetition_excess` | (share of tokens taken by the 10 most frequent tokens - 0.45) / 0.55, clipped (prose: 0.2–0.4) |
+| `poverty` | (0.25 - distinct tokens / sqrt(tokens) / 20) / 0.25, clipped (Guiraud's index: keyword lists, repetition) |
 
-Words are runs of non-whitespace; lines are split at `\\n` and stripped. Empty texts give 0 everywhere.
-
-`FUNCTION_WORDS` is the union of the ~20 most frequent function words of 18 languages common in Common Crawl
-that separate words with spaces (en, de, fr, es, it, pt, nl, pl, ru, sv, da, fi, cs, tr, id, hu, ro, vi); words
-that are frequent English content words (e.g. Romanian "care") are left out. With English words alone, German
-and Spanish article pages scored like boilerplate (median 0.32 vs 0.94 for English pages of the same page set);
-with the union they score alike (0.95 vs 0.93), at a cost of 0.006 ROC AUC on the English human labels.
-Languages written without spaces between words (zh, ja, th) break the word and line features and score low:
-score them with a model trained for them.
+`EXTRA` (not model inputs; for the tier guards in tiers.py and for diagnosis): `script_nospace` / `script_cjk` /
+`script_lcg` (share of letters in no-space scripts / Han+Kana / Latin+Cyrillic+Greek), `units`, `tokens`,
+`n_function` (tokens in `FUNCTION_WORDS`, frequent function words/characters of 28 languages), `function_frac`,
+`top10_share`, `richness`, `sentences` (terminal punctuation of any script), `newlines`, `char_dup_ngram_frac`
+(duplicated character 8-grams, no-space scripts only) and `alpha_token_frac` (tokens with a letter).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
+
+from filters.signals.compression import zstd_ratio
 
 _FUNCTION_WORDS_BY_LANGUAGE = {
     "en": "the be to of and that have with a in is it for on was as",
@@ -46,6 +62,7 @@ _FUNCTION_WORDS_BY_LANGUAGE = {
     "nl": "de en van het een in is dat op te zijn met voor niet aan er om ook als bij",
     "pl": "w i na z się nie do to że jest o a jak po co ale od przez za jego",
     "ru": "и в не на я что с он по это как а к но из у за то от же так все она вы",
+    "uk": "і в на не що з до як та у це за від його але",
     "sv": "och i att det som en på är av för med till den har de inte om ett men var jag",
     "da": "og i at det er en til på som de med for af den ikke har et var jeg der",
     "fi": "ja on ei se että hän oli ole mutta kun niin tai jo myös kuin sen mitä ovat tämä",
@@ -55,110 +72,193 @@ _FUNCTION_WORDS_BY_LANGUAGE = {
     "hu": "a az és hogy nem is egy meg csak de már van el ki még azt mint be",
     "ro": "și de la în a cu pe nu o din că se pentru un mai sunt ce ca",
     "vi": "của và các có được là trong cho không người với những một này đã để khi",
+    "el": "και το η της του να τα στο σε με που για την τον των από είναι θα",
+    "ar": "في من على إلى أن و عن مع هذا التي الذي ما لا كان هذه أو",
+    "fa": "و در به از که این را با است برای آن یک تا می",
+    "he": "של את על עם זה לא כי גם הוא היא או אם כל",
+    "hi": "के का की है में और से को पर यह एक भी नहीं कि हैं था",
+    "bn": "এবং ও এই যে না করে হয় তার থেকে একটি জন্য কোন",
+    "ko": "및 그 이 수 것 등 또는 모든 있다 있는 대한 위한",
+    "zh": "的 是 了 在 和 有 不 这 也 就 人 都 一 中 上 个 们 到 说 要 以 会 对 与 及 为 其 或",
+    "ja": "の に は を が で と た し て も な い る れ",
 }
 FUNCTION_WORDS = tuple(sorted({w for words in _FUNCTION_WORDS_BY_LANGUAGE.values() for w in words.split()}))
-SHORT_LINE_WORDS = 5
-PROSE_LINE_WORDS = 20
-FEATURES = ("log_chars", "log_mean_line_chars", "log_longest_line", "frac_lines_end_punct", "frac_short_lines",
-            "log_prose_chars", "frac_prose_chars", "function_word_frac", "alpha_word_frac", "unique_word_frac",
-            "mean_word_chars", "digit_frac", "upper_frac", "log_sentences")
-_OTHER_SPACE = r"[\s--[\x20\n]]"  # whitespace but " " and "\n": made " " before splitting words
-_END_PUNCT = r"[.!?\"”']$"
+CJK = r"\p{Han}\p{Hiragana}\p{Katakana}"
+SEA = r"\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+NOSPACE = CJK + SEA
+CJK_UNIT = 1 / 1.5
+SEA_UNIT = 1 / 4
+SHORT_LINE_UNITS = 5
+PROSE_LINE_UNITS = 20
+LONG_RUN = 25
+FEATURES = ("length", "mean_line_units", "frac_lines_end_punct", "frac_short_lines", "frac_prose_chars",
+            "letter_deficit", "digit_excess", "symbol_excess", "upper_excess", "long_run_frac", "url_frac",
+            "dup_line_frac", "compression_excess", "repetition_excess", "poverty")
+EXTRA = ("script_nospace", "script_cjk", "script_lcg", "units", "tokens", "n_function", "function_frac", "top10_share",
+         "richness", "sentences", "newlines", "char_dup_ngram_frac", "alpha_token_frac")
+CHAR_NGRAM = 8  # ~5 words of Chinese/Japanese: the character analogue of Gopher's duplicated 5-gram rule
+SEA_CHAR_NGRAM = 20  # ~5 words of Thai, Lao, Khmer, Myanmar (letters and vowel marks)
+_WORD = rf"[\p{{L}}\p{{M}}\p{{N}}--[{NOSPACE}]]+"
+_TOKEN = rf"[\p{{L}}\p{{M}}\p{{N}}--[{CJK}]]+|[{CJK}]"
+_TERMINAL = r".!?。！？．｡।॥؟۔።၊။។៕…‼‽⁇⁈⁉;"  # ";" is the Greek question mark's look-alike
+_CLOSERS = "\"'”’»」』）)\\]"
+_END_PUNCT = rf"[{_TERMINAL}][{_CLOSERS}]*$"
+_SYMBOL = r"[\p{S}#%&*/@\\_{}\[\]|]"  # symbols (math, currency, emoji, ...) and ASCII code/markup punctuation
+_LONG_RUN = rf"[^\s{NOSPACE}]{{{LONG_RUN},}}"
+_URL = r"(?:https?://|www\.)\S+"
 
 
-def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
-    return pl.when(den > 0).then(num / den).otherwise(0.0)
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    return np.where(den > 0, num / np.maximum(den, 1e-300), 0.0)
+
+
+def _scaled_log(x: np.ndarray, cap: float) -> np.ndarray:
+    return np.minimum(np.log1p(np.maximum(x, 0.0)) / np.log1p(cap), 1.0)
+
+
+def _excess(x: np.ndarray, scale: float, zero: np.ndarray | None = None) -> np.ndarray:
+    """max(0, x) / scale capped at 1 (0 where `zero`): a penalty that is 0 on ordinary text."""
+    out = np.clip(np.asarray(x, dtype=np.float64) / scale, 0.0, 1.0)
+    return out if zero is None else np.where(zero, 0.0, out)
 
 
 def _per_doc(n_docs: int, doc: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    return np.bincount(doc, weights=weights, minlength=n_docs)
+    return np.bincount(doc, weights=weights, minlength=n_docs).astype(np.float64)
 
 
-def quality_features(texts: pl.Series) -> pl.DataFrame:
-    """One row per text, one Float64 column per name in `FEATURES`.
+def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
+    """One row per text, one Float64 column per name in `FEATURES` (plus `EXTRA` when `extra`).
 
-    Why this shape: every text is split once into lines and words (flat frames, not per-text lists), and each
-    count is one vectorised pass over them; a word's line gives the per-line word counts. Words are the
-    `\\S+` runs of a line, found by `str.split(" ")` after the other whitespace becomes " " (a regex
-    `extract_all` per text is 3x slower); tests/test_classifiers.py checks equality with the per-text
-    definition in the table above.
+    Why this shape: each text is split once into a flat frame of lines and one of tokens; per-line and
+    per-document counts are vectorised regex counts and `np.bincount`s, never a Python loop per document.
+    tests/test_classifiers.py checks the result against a per-text reading of the table above.
     """
-    docs = pl.DataFrame({"text": texts.cast(pl.String).fill_null("")})
+    text_series = texts.cast(pl.String).fill_null("")
+    docs = pl.DataFrame({"text": text_series}).with_row_index("doc")
     n_docs = docs.height
-    # whitespace other than "\n" becomes " ", one character for one: lines keep their words and stripped length
-    spaced = pl.col("text").str.replace_all(_OTHER_SPACE, " ").str.split("\n")
-    lines = docs.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("doc"), spaced.alias("line"))
-    lines = lines.explode("line").with_row_index("lid")
-    words = lines.select("doc", "lid", pl.col("line").str.split(" ").alias("w")).explode("w").filter(pl.col("w") != "")
-    w = pl.col("w")
-    word_stats = words.with_columns(w.str.len_chars().alias("chars")).select(
-        "doc",
-        "lid",
-        "chars",
-        w.str.contains(r"\p{L}").alias("alpha"),
-        w.str.to_lowercase().is_in(FUNCTION_WORDS).alias("function"),
-    )
-    doc = word_stats["doc"].to_numpy()
-    # lines with a word are the non-empty stripped lines; their stripped length and last character
-    line_words = np.bincount(word_stats["lid"].to_numpy(), minlength=lines.height)
-    has = line_words > 0
-    kept = lines.filter(pl.Series(has)).select(
-        "doc", pl.col("line").str.strip_chars(" ")
-    ).select(
-        "doc",
-        pl.col("line").str.len_chars().alias("chars"),
-        pl.col("line").str.contains(_END_PUNCT).alias("end_punct"),
-    )
-    line_doc = kept["doc"].to_numpy()
-    line_chars = kept["chars"].to_numpy().astype(np.int64)
-    n_line_words = line_words[has]
-    n_lines = _per_doc(n_docs, line_doc)
-    sum_line = _per_doc(n_docs, line_doc, line_chars)
-    longest = np.zeros(n_docs, dtype=np.int64)
-    np.maximum.at(longest, line_doc, line_chars)
-    unique = words.group_by("doc").agg(w.n_unique().alias("unique"))
-    unique_per_doc = np.zeros(n_docs, dtype=np.int64)
-    unique_per_doc[unique["doc"].to_numpy()] = unique["unique"].to_numpy()
     text = pl.col("text")
-    counts = docs.lazy().select(
+    per_text = docs.select(
         chars=text.str.len_chars(),
-        n_lines=pl.lit(pl.Series(n_lines)),
-        mean_line=pl.lit(pl.Series(np.where(n_lines > 0, sum_line / np.maximum(n_lines, 1), 0.0))),
-        longest_line=pl.lit(pl.Series(longest)),
-        end_punct=pl.lit(pl.Series(_per_doc(n_docs, line_doc, kept["end_punct"].to_numpy()))),
-        short_lines=pl.lit(pl.Series(_per_doc(n_docs, line_doc, n_line_words < SHORT_LINE_WORDS))),
-        prose_chars=pl.lit(pl.Series(
-            _per_doc(n_docs, line_doc, np.where(n_line_words >= PROSE_LINE_WORDS, line_chars, 0)))),
-        n_words=pl.lit(pl.Series(_per_doc(n_docs, doc))),
-        function=pl.lit(pl.Series(_per_doc(n_docs, doc, word_stats["function"].to_numpy()))),
-        alpha=pl.lit(pl.Series(_per_doc(n_docs, doc, word_stats["alpha"].to_numpy()))),
-        unique=pl.lit(pl.Series(unique_per_doc)),
-        word_chars=pl.lit(pl.Series(_per_doc(n_docs, doc, word_stats["chars"].to_numpy()))),
-        digits=text.str.count_matches(r"\d"),
+        spaces=text.str.count_matches(r"[\s\p{Cf}]"),  # zero-width (word) separators count as spaces
+        letters=text.str.count_matches(r"[\p{L}\p{M}]"),
+        nospace=text.str.count_matches(rf"[[{NOSPACE}]&&[\p{{L}}\p{{M}}]]"),
+        cjk=text.str.count_matches(rf"[[{CJK}]&&[\p{{L}}\p{{M}}]]"),
+        digits=text.str.count_matches(r"\p{N}"),
         upper=text.str.count_matches(r"\p{Lu}"),
-        sentences=text.str.count_matches(r"[.!?](\s|$)"),
+        symbols=text.str.count_matches(_SYMBOL),
+        long_run=text.str.len_chars() - text.str.replace_all(_LONG_RUN, "").str.len_chars(),
+        url=text.str.len_chars() - text.str.replace_all(_URL, "").str.len_chars(),
+        lcg=text.str.count_matches(r"[\p{Latin}\p{Cyrillic}\p{Greek}]"),
+        sentences=text.str.count_matches(rf"[{_TERMINAL}](?:[{_CLOSERS}]*(?:\s|$)|[{NOSPACE}])"),
+        newlines=text.str.count_matches("\n", literal=True),
     )
-    return features_from_counts(counts)
+    lines = (
+        docs.select("doc", text.str.replace_all(r"\r\n?", "\n").str.split("\n").alias("line"))
+        .explode("line")
+        .with_columns(pl.col("line").str.strip_chars())
+        .filter(pl.col("line").str.len_chars() > 0)
+    )
+    line = pl.col("line")
+    lstats = lines.select(
+        "doc",
+        line.str.len_chars().alias("chars"),
+        (
+            line.str.count_matches(_WORD)
+            + line.str.count_matches(f"[{CJK}]") * CJK_UNIT
+            + line.str.count_matches(f"[{SEA}]") * SEA_UNIT
+        ).alias("units"),
+        line.str.contains(_END_PUNCT).alias("end"),
+        (line.hash() ^ (pl.col("doc").cast(pl.UInt64) * 0x9E3779B97F4A7C15)).is_first_distinct().alias("first"),
+    )
+    ldoc = lstats["doc"].to_numpy().astype(np.int64)
+    lchars = lstats["chars"].to_numpy().astype(np.float64)
+    lunits = lstats["units"].to_numpy().astype(np.float64)
+    n_lines = _per_doc(n_docs, ldoc)
+    units = _per_doc(n_docs, ldoc, lunits)
+    line_chars = _per_doc(n_docs, ldoc, lchars)
+    tokens = (
+        docs.select("doc", text.str.to_lowercase().str.extract_all(_TOKEN).alias("tok"))
+        .explode("tok")
+        .drop_nulls("tok")
+    )
+    counts = tokens.group_by("doc", "tok").len()
+    vocab = counts.group_by("doc").agg(
+        pl.len().alias("types"),
+        pl.col("len").sum().alias("n"),
+        pl.col("len").top_k(10).sum().alias("top10"),
+        pl.col("len").filter(pl.col("tok").is_in(FUNCTION_WORDS)).sum().alias("function"),
+        pl.col("len").filter(pl.col("tok").str.contains(r"\p{L}")).sum().alias("alpha"),
+    )
+    vdoc = vocab["doc"].to_numpy().astype(np.int64)
+    types, n_tok, top10, function, alpha = (np.zeros(n_docs) for _ in range(5))
+    alpha[vdoc] = vocab["alpha"].fill_null(0).to_numpy()
+    types[vdoc] = vocab["types"].to_numpy()
+    n_tok[vdoc] = vocab["n"].to_numpy()
+    top10[vdoc] = vocab["top10"].to_numpy()
+    function[vdoc] = vocab["function"].fill_null(0).to_numpy()
+    c = {k: per_text[k].to_numpy().astype(np.float64) for k in per_text.columns}
+    nonspace = c["chars"] - c["spaces"]
+    ratio = zstd_ratio(text_series) if n_docs else np.zeros(0)
+    empty = nonspace == 0
+    top10_share = _ratio(top10, n_tok)
+    richness = np.minimum(_ratio(types, np.sqrt(n_tok)) / 20.0, 1.0)
+    out = {
+        "length": _scaled_log(units, 5000),
+        "mean_line_units": _scaled_log(_ratio(units, n_lines), 200),
+        "frac_lines_end_punct": _ratio(_per_doc(n_docs, ldoc, lstats["end"].to_numpy()), n_lines),
+        "frac_short_lines": _ratio(_per_doc(n_docs, ldoc, lunits < SHORT_LINE_UNITS), n_lines),
+        "frac_prose_chars": _ratio(_per_doc(n_docs, ldoc, np.where(lunits >= PROSE_LINE_UNITS, lchars, 0)),
+                                   line_chars),
+        "letter_deficit": _excess(0.75 - _ratio(c["letters"], nonspace), 0.75, empty),
+        "digit_excess": _excess(_ratio(c["digits"], nonspace) - 0.05, 0.5),
+        "symbol_excess": _excess(_ratio(c["symbols"], nonspace) - 0.01, 0.2),
+        "upper_excess": _excess(_ratio(c["upper"], c["letters"]) - 0.3, 0.7),
+        "long_run_frac": np.minimum(_ratio(c["long_run"], nonspace), 1.0),
+        "url_frac": np.minimum(_ratio(c["url"], nonspace), 1.0),
+        "dup_line_frac": _ratio(_per_doc(n_docs, ldoc, np.where(lstats["first"].to_numpy(), 0.0, lchars)),
+                                line_chars),
+        "compression_excess": _excess(np.log(np.maximum(ratio, 1.0)) / np.log(20.0) - 0.5, 0.5),
+        "repetition_excess": _excess(top10_share - 0.45, 0.55),
+        "poverty": _excess(0.25 - richness, 0.25, n_tok == 0),
+    }
+    if extra:
+        nospace_share = _ratio(c["nospace"], c["letters"])
+        cjk_share = _ratio(c["cjk"], c["letters"])
+        dup = char_dup_ngram_frac(text_series, cjk_share >= 0.5) + char_dup_ngram_frac(
+            text_series, (nospace_share >= 0.5) & (cjk_share < 0.5), SEA_CHAR_NGRAM)
+        out |= {"script_nospace": nospace_share, "script_cjk": cjk_share,
+                "script_lcg": _ratio(c["lcg"], c["letters"]), "units": units,
+                "tokens": n_tok, "n_function": function, "function_frac": _ratio(function, n_tok),
+                "top10_share": top10_share, "richness": richness, "sentences": c["sentences"],
+                "newlines": c["newlines"], "char_dup_ngram_frac": dup,
+                "alpha_token_frac": _ratio(alpha, n_tok)}
+    return pl.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in out.items()})
 
 
-def features_from_counts(counts: pl.LazyFrame) -> pl.DataFrame:
-    """The features from per-document counts (columns chars, n_lines, mean_line, longest_line, end_punct,
-    short_lines, prose_chars, n_words, function, alpha, unique, word_chars, digits, upper, sentences)."""
-    counts = counts.with_columns(pl.all().cast(pl.Float64).fill_null(0.0))
-    chars, n_lines, n_words = pl.col("chars"), pl.col("n_lines"), pl.col("n_words")
-    return counts.select(
-        log_chars=chars.log1p(),
-        log_mean_line_chars=pl.col("mean_line").log1p(),
-        log_longest_line=pl.col("longest_line").log1p(),
-        frac_lines_end_punct=_ratio(pl.col("end_punct"), n_lines),
-        frac_short_lines=_ratio(pl.col("short_lines"), n_lines),
-        log_prose_chars=pl.col("prose_chars").log1p(),
-        frac_prose_chars=_ratio(pl.col("prose_chars"), chars),
-        function_word_frac=_ratio(pl.col("function"), n_words),
-        alpha_word_frac=_ratio(pl.col("alpha"), n_words),
-        unique_word_frac=_ratio(pl.col("unique"), n_words),
-        mean_word_chars=_ratio(pl.col("word_chars"), n_words),
-        digit_frac=_ratio(pl.col("digits"), chars),
-        upper_frac=_ratio(pl.col("upper"), chars),
-        log_sentences=pl.col("sentences").log1p(),
-    ).collect()
+def char_dup_ngram_frac(texts: pl.Series, mask: np.ndarray, n: int = CHAR_NGRAM) -> np.ndarray:
+    """Share of a text's non-space characters that start a character n-gram already seen earlier in the text,
+    for the texts where `mask` is set (0 elsewhere): Gopher's duplicated-n-gram rule for scripts without
+    spaces, where word n-grams do not exist. Vectorised over one flat frame of characters."""
+    out = np.zeros(len(texts))
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return out
+    chars = (
+        pl.DataFrame({"doc": rows.astype(np.int64), "text": texts.gather(rows).str.replace_all(r"\s+", "")})
+        .select("doc", pl.col("text").str.split("").alias("c"))
+        .explode("c")
+        .filter(pl.col("c").is_not_null() & (pl.col("c") != ""))
+    )
+    if chars.height == 0:
+        return out
+    code = pl.col("c").hash()
+    grams = chars.with_columns(
+        sum((code.shift(-k).over("doc") * (0x9E3779B97F4A7C15 + 2 * k + 1)) for k in range(n)).alias("g"),
+    ).with_columns((pl.col("g") ^ (pl.col("doc").cast(pl.UInt64) * 0xC2B2AE3D27D4EB4F)).alias("g"))
+    stats = grams.filter(pl.col("g").is_not_null()).with_columns(pl.col("g").is_first_distinct().alias("first"))
+    per = stats.group_by("doc").agg((~pl.col("first")).sum().alias("dup"))
+    total = chars.group_by("doc").len()
+    joined = total.join(per, on="doc", how="left").fill_null(0)
+    out[joined["doc"].to_numpy()] = joined["dup"].to_numpy() / np.maximum(joined["len"].to_numpy(), 1)
+    return out

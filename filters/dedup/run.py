@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,6 +244,7 @@ def _write_outputs(
     first_crawl: pl.Series,
     seen: np.ndarray,
     dedup_dir: Path,
+    write: Callable[[pl.DataFrame, Path], None] = None,  # type: ignore[assignment]
 ) -> list[Path]:
     """One part per input shard, same rows in the same order; cluster ids are representatives' doc_ids.
     Parts of an earlier run beyond this run's shard count are removed."""
@@ -264,7 +265,7 @@ def _write_outputs(
         cols["first_crawl"] = first_crawl.slice(lo, rows)
         cols["seen_in_earlier_crawl"] = pl.Series(seen[sl])
         path = dedup_dir / f"part-{i:05d}.parquet"
-        _write_atomic(pl.DataFrame([s.alias(c).cast(OUTPUT_SCHEMA[c]) for c, s in cols.items()]), path)
+        (write or _write_atomic)(pl.DataFrame([s.alias(c).cast(OUTPUT_SCHEMA[c]) for c, s in cols.items()]), path)
         written.append(path)
         lo += rows
     for stale in set(dedup_dir.glob("part-*.parquet")) - set(written):
@@ -272,7 +273,8 @@ def _write_outputs(
     return written
 
 
-def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | None = None) -> dict:
+def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | None = None,
+              write_part: Callable[[pl.DataFrame, Path], None] | None = None) -> dict:
     """Annotate every document with its exact, URL, near and combined duplicate cluster.
 
     Writes `out_dir/dedup/part-NNNNN.parquet`, one per input shard in the same row order (schema:
@@ -280,6 +282,8 @@ def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | 
     connected component; its representative (the one document with `is_*duplicate` false, whose doc_id is the
     cluster id) is the first by: earliest crawl, earliest fetch_date, most bytes, smallest doc_id. The
     combined `dup_cluster` is the connected component over the union of every enabled kind's clusters.
+    `write_part(frame, path)` writes each part (default: a local temporary file renamed onto `path`); the flows
+    pass their storage layer's committed write.
     """
     p = params or DedupParams()
     dedup_dir = Path(out_dir) / "dedup"
@@ -321,7 +325,7 @@ def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | 
         timings["cluster"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        written = _write_outputs(h, roots, rank, order, first_crawl, seen, dedup_dir)
+        written = _write_outputs(h, roots, rank, order, first_crawl, seen, dedup_dir, write_part)
         timings["write"] = time.perf_counter() - t0
     finally:
         shutil.rmtree(work, ignore_errors=True)

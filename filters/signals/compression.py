@@ -3,7 +3,7 @@
 - `zstd_ratio`: UTF-8 bytes / zstd-compressed bytes (level 3, no checksum or size field); higher means more
   internal redundancy. The whole batch is compressed by one `multi_compress_to_buffer` call.
 - `ref_bits_per_byte`: cross-entropy of the document's UTF-8 bytes under a byte 4-gram model of public-domain
-  books (see build_reference.py); lower means closer to edited prose. Interpolated absolute discounting with
+  books (built by tools/build_reference.py); lower means closer to edited prose. Interpolated absolute discounting with
   Ney's discount per order, mixed with 1% uniform. The model is expanded once per process into lookup tables
   (-log2 p in 1/8-bit steps, one byte each, about 22 MB); every byte of a batch is then scored by NumPy gathers.
 """
@@ -11,13 +11,16 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import zstandard
 
-from filters.signals.build_reference import MODEL_PATH, ORDER
 from filters.utf8 import series_bytes
+
+MODEL_PATH = Path(__file__).with_name("reference_ngram.bin")  # made by `python -m tools.build_reference`
+ORDER = 3  # longest context of the reference model, in bytes: a byte 4-gram model
 
 ZSTD_LEVEL = 3
 _STEP = 8  # table entries are round(-log2 p * _STEP), one byte: up to 31.875 bits

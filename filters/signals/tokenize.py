@@ -32,7 +32,7 @@ EXACT_ROUNDS = 8  # exact affix-stripping rounds; the rare chunks with longer af
 
 @cache
 def tables() -> dict:
-    """spaCy's tables, dumped by `build_tokenizer_tables.py`."""
+    """spaCy's tables, dumped by `tools/build_tokenizer_tables.py`."""
     return json.loads(TABLES_PATH.read_text())
 
 

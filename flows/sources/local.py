@@ -33,7 +33,7 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     found: set[str] = set()
     for item in inputs:
         if is_remote(item):
-            found.add(item)
+            found.update(_expand_url(item))
             continue
         path = Path(item.removeprefix("file://")).expanduser()
         if path.is_dir():
@@ -47,3 +47,16 @@ def expand_inputs(inputs: list[str]) -> list[str]:
                 raise InputError(f"--input {item!r} matches no file")
             found.update(files)
     return sorted(found)
+
+
+def _expand_url(item: str) -> list[str]:
+    """An object-store folder (ending in `/`) or glob (`s3://b/in/*.warc.gz`) as its files; other URLs as given."""
+    if item.startswith(("http://", "https://")) or not (item.endswith("/") or any(c in item for c in "*?[")):
+        return [item]
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(item)
+    names = [p for p in fs.find(path) if _is_input_file(Path(p))] if item.endswith("/") else fs.glob(path)
+    if not names:
+        raise InputError(f"--input {item!r} matches no file")
+    return [fs.unstrip_protocol(p) for p in names]

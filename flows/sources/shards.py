@@ -1,7 +1,7 @@
 """Read one input file into one documents shard, with its accounting.
 
-The shard is streamed batch by batch (memory bounded by the batch size, not the file size) and its
-marker JSON, holding the accounting, is written last: a shard without a marker does not exist.
+The shard is streamed batch by batch (memory bounded by the batch size, not the file size); its marker JSON,
+holding the accounting, is written first and the shard put under its name second: a shard counts only with both.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from filters.documents import DOCUMENT_SCHEMA, AdmissionConfig, Outcome, build_documents
+from flows import storage
 from flows.rundir import ShardWriter
 from flows.sources.commoncrawl import RecordSampler, RemoteReadError, open_resumable
 from flows.sources.local import is_remote
@@ -125,13 +126,14 @@ def _is_permanent(exc: OSError) -> bool:
     return isinstance(exc, NotARegularFile) or exc.errno in PERMANENT_ERRNOS
 
 
-def read_into_shard(source: str, shard: Path, options: ReadOptions, digest: str) -> dict:
+def read_into_shard(source: str, shard: str | Path, options: ReadOptions, digest: str) -> dict:
     """Read `source` into `shard` and write its marker; return the accounting as a dict.
 
     Raises (leaving no shard and no marker) when the bytes cannot be read for a reason that may pass:
     an I/O error, a network failure after the stream's own retries, a full disk.
     """
     started = time.perf_counter()
+    shard = str(shard)  # a path or a URL of the run directory's storage
     acc = ShardAccounting(source_file=source)
     try:
         raw = open_source(source)
@@ -250,11 +252,11 @@ def _file_error(exc: OSError) -> str:
     return getattr(exc, "reason", None) or "unreadable_file"
 
 
-def _finish(acc: ShardAccounting, shard: Path, digest: str, started: float, writer: ShardWriter | None) -> dict:
+def _finish(acc: ShardAccounting, shard: str, digest: str, started: float, writer: ShardWriter | None) -> dict:
     if writer is None:
-        writer = ShardWriter(shard, WAT_SCHEMA if shard.parent.name == "wat" else DOCUMENT_SCHEMA)
+        writer = ShardWriter(shard, WAT_SCHEMA if storage.name(storage.parent(shard)) == "wat" else DOCUMENT_SCHEMA)
     acc.seconds = round(time.perf_counter() - started, 4)
-    result = asdict(acc) | {"params_digest": digest, "shard": shard.name}
+    result = asdict(acc) | {"params_digest": digest, "shard": storage.name(shard)}
     writer.commit(marker=result)  # the marker is written before the shard appears under its name
     return result
 

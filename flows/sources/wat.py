@@ -12,7 +12,8 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from flows.sources.records import RECORD_TYPES, SourceInfo, iter_warc_frames, valid_utf8
+from flows.sources.reading import SourceInfo, valid_utf8
+from flows.sources.warc import RECORD_TYPES, iter_warc_frames
 
 MAX_WAT_RECORD_BYTES = 16 << 20  # Common Crawl's WAT records are a few kB; larger ones are not read whole
 

@@ -365,6 +365,37 @@ def stocks_section(run: RunData, cube: Cube | None, langs: list[str], charts: Ch
 # ---------------------------------------------------------------------------------------------- forecast
 
 
+def _exhaustion_word(tier: Mapping[str, Any], key: str) -> str:
+    """A quantile of the exhaustion year, or why it has none: already exhausted at the start, or past the horizon."""
+    value = _num((tier.get("exhaustion_year") or {}).get(key))
+    if value is not None:
+        return f"{value:.1f}"
+    already = tier.get("already_exhausted") or {}
+    if (_num(already.get("probability")) or 0.0) >= float(key[1:]) / 100:
+        return f"already exhausted by {already.get('by')}"
+    return "beyond horizon"
+
+
+def _supply_chain(fc: Mapping[str, Any]) -> list[Html]:
+    """The measured chain (web stock × dedup survival × tier share = supply; floor; growth) and per-language answers."""
+    supply = fc.get("supply")
+    if not isinstance(supply, dict):
+        return []
+    items = "".join(f"<li>{esc(truncate(str(t), 600))}</li>" for t in (supply.get("chain") or {}).values())
+    out = [Html(f"<p><strong>Supply chain</strong> (medians, [90% intervals]; tokens):</p><ul>{items}</ul>")]
+    if (supply.get("growth") or {}).get("text"):
+        out.append(note(truncate(str(supply["growth"]["text"]), 600)))
+    for warning in (supply.get("warnings") or [])[:8]:
+        out.append(note(truncate(str(warning), 400), "warn"))
+    rows = [(lang, tier, truncate(str((r.get("answer") or {}).get("text") or ""), 300))
+            for lang, block in (fc.get("languages") or {}).items() if isinstance(block, dict)
+            for tier, r in (block.get("tiers") or {}).items() if isinstance(r, dict)]
+    if rows:
+        out.append(table(["language", "tier", "exhaustion (median, ci80)"], rows,
+                         caption="Per language: the same chain with the language's share of the web's text"))
+    return out
+
+
 def forecast_section(run: RunData, charts: Charts) -> Section:
     fc = run.forecast
     if not fc:
@@ -378,17 +409,12 @@ def forecast_section(run: RunData, charts: Charts) -> Section:
              + (f" — {esc(inputs['title'])}" if inputs.get("title") else "") + "</p>"]
     if inputs.get("citation"):
         parts.append(f'<p class="muted">{esc(truncate(inputs["citation"], 400))}</p>')
-    if inputs.get("basis"):
-        parts.append(note(f"Measured basis: {_compact(inputs['basis'], 400)}"))
+    parts.extend(_supply_chain(fc))
     rows = []
     for tier, data in fc["tiers"].items():
-        ex = data.get("exhaustion_year") or {}
-        p10, p50, p90 = (ex.get(k) for k in ("p10", "p50", "p90"))
-        rows.append((tier, f"{p50:.1f}" if p50 is not None else "beyond horizon",
-                     f"{p10:.1f} – {p90:.1f}" if p10 is not None and p90 is not None
-                     else (f"from {p10:.1f}" if p10 is not None else "beyond horizon"),
-                     forecast_view.tier_unit(fc, tier)))
-    parts.append(table(["tier", "median exhaustion year", "80% interval", "unit"], rows, numeric=(1, 2)))
+        p10, p50, p90 = (_exhaustion_word(data, k) for k in ("p10", "p50", "p90"))
+        rows.append((tier, p50, f"{p10} – {p90}", forecast_view.tier_unit(fc, tier)))
+    parts.append(table(["tier", "median exhaustion year", "80% interval (ci80)", "unit"], rows, numeric=(1, 2)))
     parts.append(charts.add(forecast_view.fan(fc), "fan",
                             "Effective stock = stock usable after quality filtering, dedup and repetition; demand = "
                             "dataset size of the largest training run that year. Each y-axis shows its stock's "
@@ -526,8 +552,7 @@ def kpis(run: RunData, cube: Cube | None) -> Html:
         ci = (total.get("dedup") or {}).get("ci90")
         cards.append((si(est), "estimated stock, dedup", f"90%: {si(ci[0])} – {si(ci[1])}" if ci else "tokens"))
     for tier, data in ((run.forecast or {}).get("tiers") or {}).items():
-        p50 = (data.get("exhaustion_year") or {}).get("p50")
-        cards.append((f"{p50:.1f}" if p50 is not None else "–", f"median exhaustion: {tier}", "year"))
+        cards.append((_exhaustion_word(data, "p50"), f"median exhaustion: {tier}", "year"))
         if len(cards) >= 10:
             break
     totals = run_totals(run.manifest)

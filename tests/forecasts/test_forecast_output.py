@@ -29,7 +29,14 @@ def test_forecast_json_structure(result):
     assert set(result) >= {"scenario", "tiers", "inputs", "exhaustion", "sensitivity", "meta"}
     assert result["scenario"] == "epoch2024"
     tier = result["tiers"]["public_text"]
-    assert set(tier) == {"stock", "demand", "exhaustion_year", "p_exhausted_by"}
+    assert set(tier) == {"stock", "demand", "exhaustion_year", "p_exhausted_by", "p_not_within_horizon",
+                         "already_exhausted", "answer"}
+    assert tier["already_exhausted"]["by"] == 2024 and tier["already_exhausted"]["probability"] < 0.01
+    assert 0 <= tier["p_not_within_horizon"] < 0.05
+    answer = tier["answer"]
+    assert answer["median"] == tier["exhaustion_year"]["p50"]
+    assert answer["ci80"] == [tier["exhaustion_year"]["p10"], tier["exhaustion_year"]["p90"]]
+    assert answer["text"].startswith(f"median {answer['median']:.1f} (ci80: ")
     assert set(tier["stock"]) == {"raw", "effective"}
     years = [str(y) for y in range(2024, 2051)]
     for series in (tier["stock"]["raw"], tier["stock"]["effective"], tier["demand"]):

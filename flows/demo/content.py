@@ -1,18 +1,22 @@
-"""Vocabularies and sentence templates of the synthetic demo crawl, one module per language.
+"""Load the demo crawl's vocabularies, templates and mix from the data files in `flows/demo/data/`.
 
-Written for this project (not taken from any corpus): the demo crawl must be owned, redistributable
-content. Each pack is sized so that generated prose reads as the language to fastText lid.176 and so
-that two generated articles almost never share a sentence by accident.
+The content is data the project owns (written for it, not taken from any corpus), so it can be read,
+reviewed and extended without touching the generator: one JSON file per language (`<code>.json`, a
+`LanguagePack`) and `mix.json` (kinds per block, language shares, sites, server names). Each pack is
+sized so that generated prose reads as the language to fastText lid.176 and so that two generated
+articles almost never share a sentence by accident.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-
-def split(text: str) -> tuple[str, ...]:
-    """Phrase lists are written as one '|'-separated string to keep the packs readable."""
-    return tuple(part.strip() for part in text.split("|") if part.strip())
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LANGUAGES = ("en", "de", "fr", "es", "ru", "zh", "ja")
 
 
 @dataclass(frozen=True)
@@ -81,20 +85,36 @@ class LanguagePack:
         }
 
 
+def _read(name: str) -> dict[str, Any]:
+    path = DATA_DIR / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"demo data file {path} cannot be read as JSON: {exc}") from exc
+
+
+def pack_from_dict(data: dict[str, Any], source: str = "<dict>") -> LanguagePack:
+    """A pack from its JSON form (lists become tuples; keys starting with "_" are notes, ignored)."""
+    names = {f.name for f in fields(LanguagePack)}
+    values = {k: v for k, v in data.items() if not k.startswith("_")}
+    unknown, missing = sorted(values.keys() - names), sorted(names - values.keys() - {"sep"})
+    if unknown or missing:
+        raise ValueError(f"demo language pack {source}: unknown fields {unknown}, missing fields {missing}")
+    for key, value in values.items():
+        if isinstance(value, list):
+            if not value or not all(isinstance(x, str) and x for x in value):
+                raise ValueError(f"demo language pack {source}: {key} must be a non-empty list of non-empty strings")
+            values[key] = tuple(value)
+    return LanguagePack(**values)
+
+
+@cache
 def packs() -> dict[str, LanguagePack]:
-    """All language packs by ISO 639-1 code (imported lazily: only the generator needs them)."""
-    from flows.sources.demo_content import de, en, es, fr, ja, ru, zh
-
-    return {m.PACK.code: m.PACK for m in (en, de, fr, es, ru, zh, ja)}
+    """All language packs by ISO 639-1 code."""
+    return {code: pack_from_dict(_read(f"{code}.json"), f"{code}.json") for code in LANGUAGES}
 
 
-# Placeholder Latin of the kind page templates ship with ("lorem ipsum"): a word list, composed at random.
-LOREM_WORDS = split(
-    "lorem|ipsum|dolor|sit|amet|consectetur|adipiscing|elit|sed|do|eiusmod|tempor|incididunt|ut|labore|"
-    "et|dolore|magna|aliqua|enim|ad|minim|veniam|quis|nostrud|exercitation|ullamco|laboris|nisi|aliquip|"
-    "ex|ea|commodo|consequat|duis|aute|irure|in|reprehenderit|voluptate|velit|esse|cillum|fugiat|nulla|"
-    "pariatur|excepteur|sint|occaecat|cupidatat|non|proident|sunt|culpa|qui|officia|deserunt|mollit|anim|"
-    "id|est|laborum|curabitur|pretium|tincidunt|lacus|nunc|vitae|mauris|integer|porta|viverra|felis|"
-    "maecenas|ligula|massa|varius|semper|sapien|fusce|blandit|tellus|risus|vestibulum|ante|primis|"
-    "faucibus|orci|luctus|ultrices|posuere|cubilia|aenean|placerat|volutpat|sagittis|tristique|senectus"
-)
+@cache
+def mix() -> dict[str, Any]:
+    """The crawl's composition (`mix.json`): kinds per block, language shares, sites, servers, charsets."""
+    return _read("mix.json")

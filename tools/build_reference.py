@@ -5,8 +5,9 @@ perplexity plays in CCNet). The reference is 13 public-domain Project Gutenberg 
 Chesterton, Milton, Shakespeare, Whitman) from NLTK's corpus, with the Project Gutenberg header and licence
 cut away. What ships is a derived statistical model -- counts of byte n-grams of 1 to 4 bytes -- not the text.
 
-Run: `python -m filters.signals.build_reference [--tarball PATH]` (default: the NLTK tarball under
-$PEAKDATA_SHARED_DATA, else ../shared/data). Writes `reference_ngram.bin` (a NumPy .npz archive) beside this file.
+Run: `python -m tools.build_reference [--tarball PATH]` (default: the NLTK tarball in the shared data folder,
+see `tools.shared_data`). Writes `filters/signals/reference_ngram.bin` (a NumPy .npz archive), the file
+`filters.signals.compression` loads.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import tarfile
 from pathlib import Path
 
 import numpy as np
 
-MODEL_PATH = Path(__file__).with_name("reference_ngram.bin")
-ORDER = 3  # longest context, in bytes: a byte 4-gram model
+from filters.signals.compression import MODEL_PATH, ORDER
+from tools.shared_data import shared_data_dir
+
 TARBALL = "reference_text/nltk-gutenberg-13books.tar.gz"
 _BODY_START = re.compile(r"^\*+ ?START OF TH(E|IS) PROJECT GUTENBERG|^\*END\*? ?THE SMALL PRINT")
 _BODY_END = re.compile(
@@ -74,9 +75,8 @@ def build(tarball: Path) -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    shared = Path(os.environ.get("PEAKDATA_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tarball", type=Path, default=shared / TARBALL)
+    parser.add_argument("--tarball", type=Path, default=shared_data_dir() / TARBALL)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
     with open(args.out, "wb") as f:

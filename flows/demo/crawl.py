@@ -1,11 +1,12 @@
 """The synthetic demo crawl: deterministic gzipped WARC files with the kinds of pages a real crawl holds.
 
 `quality-audit` runs on it when no `--input` is given, and load tests generate millions of records
-with it, so it is (1) owned content: every sentence is composed from the project's own vocabularies in
-`flows/sources/demo_content/`; (2) deterministic: every choice is a pure function of (seed, capture
-index), so output is byte-identical for a seed and any file can be written alone or in parallel;
-(3) streaming: records are generated and written one at a time; (4) labelled: `demo_ground_truth`
-says what the crawl holds, by kind, status, language and defect, without writing anything.
+with it, so it is (1) owned content: every sentence is composed from the project's own vocabularies
+and templates, data files in `flows/demo/data/` (`flows.demo.content` loads them); (2) deterministic:
+every choice is a pure function of (seed, capture index), so output is byte-identical for a seed and
+any file can be written alone or in parallel; (3) streaming: records are generated and written one at
+a time; (4) labelled: `demo_ground_truth` says what the crawl holds, by kind, status, language and
+defect, without writing anything.
 
 One *capture* is a `request` record plus a `response` record (occasionally followed by a `metadata`
 record, or by a `request` + `revisit` pair for a re-visited page); `n_records` counts responses.
@@ -22,12 +23,11 @@ import json
 import os
 import random
 import struct
-import sys
 import time
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -35,29 +35,17 @@ from math import gcd
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from flows.sources.demo_content import LOREM_WORDS, LanguagePack, packs
+from flows.demo.content import LanguagePack, mix, packs
 
 GENERATOR = "peakdata-demo-crawl/1"
 TRUTH_FORMAT = "peakdata-demo-crawl-truth/1"
 GZIP_LEVEL = 1  # per-record parts: fastest deflate (fragments are precompressed at level 6)
 _STORE_BELOW = 2048  # per-record parts shorter than this are stored, not compressed
-BLOCK = 200  # kind proportions are exact in every block of this many captures
-
-# Captures per block of 200, by kind. Proportions are documented in docs/readme/demo.md.
-KIND_COUNTS: dict[str, int] = {
-    # HTML 200 pages, originals
-    "article_good": 46, "article_mediocre": 30, "listicle": 12, "boilerplate": 26, "keyword_spam": 10,
-    "no_punct": 8, "lorem": 4, "js_warning": 6, "short": 10,
-    # HTML 200 pages that repeat an earlier page
-    "dup_exact": 8, "dup_recrawl": 4, "dup_near": 8,
-    # HTML 200 pages in other encodings (the last three are defects)
-    "enc_cp1252": 2, "enc_shift_jis": 1, "enc_mojibake": 1, "enc_mixed": 1, "charset_invalid": 1,
-    # other responses
-    "nonhtml_jpeg": 4, "nonhtml_pdf": 3, "nonhtml_json": 3, "http_404": 5, "http_500": 2, "http_301": 3,
-    # HTTP Content-Length header disagrees with the body (recoverable)
-    "http_length_short": 1, "http_length_long": 1,
-}
-assert sum(KIND_COUNTS.values()) == BLOCK
+_MIX = mix()
+BLOCK: int = _MIX["block"]  # kind proportions are exact in every block of this many captures
+KIND_COUNTS: dict[str, int] = _MIX["kind_counts"]  # captures per block, by kind (documented in docs/readme/demo.md)
+if sum(KIND_COUNTS.values()) != BLOCK:
+    raise ValueError(f"flows/demo/data/mix.json: kind_counts sum to {sum(KIND_COUNTS.values())}, not block={BLOCK}")
 ORIGINAL_TEXT_KINDS = frozenset(
     {"article_good", "article_mediocre", "listicle", "boilerplate", "keyword_spam", "no_punct", "lorem",
      "js_warning", "short"}
@@ -76,11 +64,12 @@ _STATUS = {"http_404": (404, "Not Found"), "http_500": (500, "Internal Server Er
 _MIME = {"nonhtml_jpeg": "image/jpeg", "nonhtml_pdf": "application/pdf", "nonhtml_json": "application/json"}
 
 # Language of text pages, per 100 (a rough echo of Common Crawl, where English is about half).
-LANG_SHARES = {"en": 50, "de": 12, "fr": 10, "es": 10, "ru": 9, "zh": 9}
+LANG_SHARES: dict[str, int] = _MIX["lang_shares"]  # percent of HTML text pages
 _LANG_TABLE = tuple(code for code, share in LANG_SHARES.items() for _ in range(share))
-_LEGACY_LANGS = ("de", "fr", "es")  # languages written in windows-1252 by legacy sites
-_SITES = {"en": 300, "de": 120, "fr": 100, "es": 100, "ru": 90, "zh": 90, "ja": 20}
-_INVALID_CHARSETS = ("utf8mb4", "none", "iso-8859-99", "{{charset}}", "utf-8lo", "windows-1252x")
+_LEGACY_LANGS: tuple[str, ...] = tuple(_MIX["legacy_langs"])  # written in windows-1252 by legacy sites
+_SITES: dict[str, int] = _MIX["sites"]  # websites per language
+_INVALID_CHARSETS: tuple[str, ...] = tuple(_MIX["invalid_charsets"])
+_LOREM_WORDS: tuple[str, ...] = tuple(_MIX["lorem_words"])  # placeholder Latin of page templates
 _BASE_TS = 1704067200  # 2024-01-01T00:00:00Z; WARC-Date = base + seed-dependent day + 3 s per capture
 _SECONDS_PER_CAPTURE = 3
 _POOL_SENTENCES = 2048
@@ -188,7 +177,7 @@ class _Planner:
         if kind == "enc_shift_jis":
             return "ja"
         if kind in ("enc_cp1252", "enc_mojibake", "enc_mixed"):
-            return _LEGACY_LANGS[h % 3]
+            return _LEGACY_LANGS[h % len(_LEGACY_LANGS)]
         return _LANG_TABLE[h % 100]
 
     def find_source(self, g: int, salt: int, near: bool) -> int:
@@ -275,8 +264,9 @@ class _Tally:
             self.good_langs[cap.lang or "unknown"] += 1
 
     def merge(self, other: _Tally) -> None:
-        for name in ("records", "kinds", "status", "mime", "langs", "good_langs"):
-            getattr(self, name).update(getattr(other, name))
+        for mine, theirs in ((self.records, other.records), (self.kinds, other.kinds), (self.status, other.status),
+                             (self.mime, other.mime), (self.langs, other.langs), (self.good_langs, other.good_langs)):
+            mine.update(theirs)
 
     def as_dict(self) -> dict:
         k = self.kinds
@@ -526,8 +516,7 @@ class _Site:
     heavy_footer: _Frag  # newsletter box, link columns
 
 
-_SERVERS = ("nginx", "Apache", "cloudflare", "nginx/1.24.0", "Apache/2.4.58 (Ubuntu)", "LiteSpeed",
-            "Microsoft-IIS/10.0", "openresty")
+_SERVERS: tuple[str, ...] = tuple(_MIX["servers"])
 
 
 def _link(text: str, i: int, prefix: str = "/") -> str:
@@ -738,10 +727,10 @@ class _Renderer:
         code = lang if lang in _SITES else "en"
         pack = _pack(code)
         site = _site_for(seed, g, code)
-        method = getattr(self, "_" + kind, None)
-        if method is None:  # encoding kinds, broken kinds and tails carry ordinary articles
+        render = _RENDERERS.get(kind)
+        if render is None:  # encoding kinds, broken kinds and tails carry ordinary articles
             return self._article_page(g, kind, pack, site, rng, ts)
-        return method(g, pack, site, rng, ts)
+        return render(self, g, pack, site, rng, ts)
 
     # -- HTML 200 text pages --
 
@@ -853,7 +842,7 @@ class _Renderer:
         for _ in range(rng.randint(2, 5)):
             sents = []
             for _ in range(rng.randint(3, 6)):
-                words = rng.choices(LOREM_WORDS, k=rng.randint(6, 14))
+                words = rng.choices(_LOREM_WORDS, k=rng.randint(6, 14))
                 sents.append(" ".join(words).capitalize() + ".")
             paras.append(f"<p>{' '.join(sents)}</p>")
         body = ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Lorem ipsum</title>\n'
@@ -999,6 +988,28 @@ class _Renderer:
 
 
 _CP1252_FIX = {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+
+
+_Render = Callable[[_Renderer, int, LanguagePack, _Site, random.Random, int], _Page]
+_RENDERERS: dict[str, _Render] = {
+    "article_good": _Renderer._article_good,
+    "article_mediocre": _Renderer._article_mediocre,
+    "listicle": _Renderer._listicle,
+    "boilerplate": _Renderer._boilerplate,
+    "keyword_spam": _Renderer._keyword_spam,
+    "no_punct": _Renderer._no_punct,
+    "lorem": _Renderer._lorem,
+    "js_warning": _Renderer._js_warning,
+    "short": _Renderer._short,
+    "nonhtml_jpeg": _Renderer._nonhtml_jpeg,
+    "nonhtml_pdf": _Renderer._nonhtml_pdf,
+    "nonhtml_json": _Renderer._nonhtml_json,
+    "http_404": _Renderer._http_404,
+    "http_500": _Renderer._http_500,
+    "http_301": _Renderer._http_301,
+}
+"""The kinds with a page of their own; every other kind (encodings, broken records) is an ordinary article."""
+
 
 
 def _pdf(lines: list[str]) -> bytes:
@@ -1162,7 +1173,7 @@ class _FileWriter:
 
     def _warcinfo(self) -> bytes:
         seed, f = self.seed, self.f
-        block = (f"software: {GENERATOR} (peakdata flows.sources.demo)\r\n"
+        block = (f"software: {GENERATOR} (peakdata flows.demo)\r\n"
                  f"isPartOf: DEMO-CRAWL-{seed}\r\n"
                  f"description: SYNTHETIC demo crawl generated from the project's own vocabularies; "
                  f"not real web data\r\n"
@@ -1279,8 +1290,8 @@ def write_demo_crawl(out_dir: Path, n_records: int = 2000, n_files: int = 4, see
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m flows.sources.demo OUT_DIR --records N --files F --seed S` (load-test generation)."""
-    parser = argparse.ArgumentParser(prog="python -m flows.sources.demo", description=main.__doc__)
+    """`python -m flows.demo OUT_DIR --records N --files F --seed S` (load-test generation)."""
+    parser = argparse.ArgumentParser(prog="python -m flows.demo", description=main.__doc__)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--records", type=int, default=2000, help="response records in all (default 2000)")
     parser.add_argument("--files", type=int, default=4, help="WARC files (default 4)")
@@ -1298,6 +1309,3 @@ def main(argv: list[str] | None = None) -> int:
                       "records_per_s": round(args.records / seconds) if seconds else None}, indent=1))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

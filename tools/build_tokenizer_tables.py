@@ -4,16 +4,15 @@ Why: datatrove counts words with spaCy's blank English tokenizer; we emulate it 
 importing spaCy at run time, so its character classes, affix lists, special cases and sentence-final marks
 are shipped as data (`spacy_en_tables.json`, derived from spaCy, MIT licence, (c) Explosion AI).
 
-Run: `python -m filters.signals.build_tokenizer_tables` (needs spaCy; the test suite checks the file is current).
+Run: `python -m tools.build_tokenizer_tables` (needs spaCy; the test suite checks the file is current).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-TABLES_PATH = Path(__file__).with_name("spacy_en_tables.json")
+from filters.signals.tokenize import TABLES_PATH
 
 
 def spacy_tables() -> dict[str, Any]:

@@ -1,0 +1,174 @@
+"""Checks of a flow's options that run before Prefect starts, so that mistakes are answered in seconds.
+
+Every check raises `UsageError` with a plain sentence that says what is wrong and what to do. Nothing here
+imports Prefect; network access happens only for `--crawl` without `--files`/`--file-fraction`, where the
+listing's size is what the refusal of an implicit census has to report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flows.sources.local import INPUT_SUFFIXES, InputError, expand_inputs, is_remote
+
+CRAWL_NAME = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+# Typical compressed sizes of one Common Crawl file (2023-2025 crawls): what a census would download.
+TYPICAL_FILE_BYTES = {"warc": 1.1e9, "wet": 1.5e8, "wat": 3.0e8}
+SUPPORTED = ", ".join(sorted({s.lstrip(".") for s in INPUT_SUFFIXES})) + " (optionally .gz), and folders of them"
+
+
+WRITES_NEW_RUN = ("crawl-sample", "quality-audit")
+READS_RUN = ("deduplicate", "quality-classify", "tally-stocks", "report")
+
+
+class UsageError(ValueError):
+    """A mistake in the options: reported in plain words before any work starts (exit code 2)."""
+
+
+def _positive(args: Mapping[str, Any], name: str) -> None:
+    value = args.get(name)
+    if value is not None and value < 1:
+        raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
+
+
+def _within(args: Mapping[str, Any], name: str, low: float, high: float, note: str) -> None:
+    value = args.get(name)
+    if value is not None and not low <= value <= high:
+        raise UsageError(f"--{name.replace('_', '-')} must be {note} (got {value})")
+
+
+def check_ranges(args: Mapping[str, Any]) -> None:
+    """Counts are at least 1, fractions lie in (0, 1], thresholds in [0, 1], percentiles in (0, 100)."""
+    for name in ("files", "records_per_file", "draws", "workers", "demo_records", "demo_files", "bootstrap"):
+        _positive(args, name)
+    fraction = args.get("file_fraction")
+    if fraction is not None and not 0 < fraction <= 1:
+        raise UsageError(f"--file-fraction must be greater than 0 and at most 1, e.g. 0.01 for 1% (got {fraction})")
+    for name in ("high_threshold", "low_threshold"):
+        _within(args, name, 0.0, 1.0, "between 0 and 1")
+    for name in ("high_percentile", "low_percentile"):
+        _within(args, name, 1e-9, 100 - 1e-9, "strictly between 0 and 100")
+
+
+def check_inputs(inputs: list[str] | None) -> list[str]:
+    """Every --input names something readable, and together they hold at least one supported file."""
+    if not inputs:
+        return []
+    try:
+        found = expand_inputs(inputs)
+    except InputError as exc:
+        raise UsageError(f"{exc}; check the path (inputs can be files, folders or globs)") from None
+    local = [f for f in found if not is_remote(f)]
+    missing = [f for f in local if not os.path.lexists(f)]
+    if missing:
+        raise UsageError(f"--input {missing[0]!r} does not exist")
+    if not found:
+        raise UsageError(f"no supported files in {', '.join(inputs)}; supported formats: {SUPPORTED}")
+    return found
+
+
+def check_crawls(crawls: list[str] | None) -> None:
+    for name in crawls or []:
+        if not CRAWL_NAME.fullmatch(name):
+            raise UsageError(f"--crawl {name!r} is not a Common Crawl snapshot name; they look like CC-MAIN-2025-33 "
+                             "(the list is at https://index.commoncrawl.org/)")
+
+
+def check_out(out: str | None) -> None:
+    """The run directory can be created and written (object-store URLs are checked when first written)."""
+    if not out or is_remote(out):
+        return
+    path = Path(out.removeprefix("file://")).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out!r} is a file; give a folder for the run's tables and report")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".peakdata-write-check-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"--out {out!r} cannot be created or written ({reason.lower()}); choose another folder")\
+            from None
+
+
+def census_refusal(crawl: str, fmt: str, n_files: int) -> str:
+    size = n_files * TYPICAL_FILE_BYTES.get(fmt, TYPICAL_FILE_BYTES["warc"])
+    return (f"--crawl {crawl} without --files or --file-fraction would read all {n_files:,} {fmt} files "
+            f"(about {_human_bytes(size)} to download). Sample instead, e.g. --files 20 or --file-fraction 0.001, "
+            "or pass --census to read every file on purpose")
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def check_census(args: Mapping[str, Any]) -> None:
+    """A crawl read without a sample size is a census: refused unless asked for with --census."""
+    crawls = args.get("crawl") or []
+    if not crawls or args.get("census") or args.get("files") is not None or args.get("file_fraction") is not None:
+        return
+    from flows.sources.commoncrawl import ListingError, RemoteReadError, read_listing
+
+    fmt = args.get("format") or "warc"
+    listing = args.get("listing")
+    for crawl in crawls:
+        try:
+            listed = read_listing(crawl, fmt, args.get("base_url") or "", Path(listing) if listing else None)
+        except (RemoteReadError, ListingError, OSError) as exc:
+            raise UsageError(network_advice(f"the {fmt} listing of {crawl}", exc)) from None
+        raise UsageError(census_refusal(crawl, fmt, len(listed.entries)))
+
+
+def network_advice(what: str, exc: BaseException) -> str:
+    """A failed remote read as a sentence with what to try next."""
+    reason = getattr(exc, "reason", None) or type(exc).__name__
+    plain = {
+        "connection": "the server could not be reached (no network, a wrong host name, or a firewall)",
+        "timeout": "the server did not answer in time",
+        "not_found": "the server has no such file",
+        "forbidden": "the server refused access",
+    }.get(reason, f"the read failed ({reason})")
+    return (f"could not read {what}: {plain}. Check the network, point --base-url at a mirror (an HTTPS mirror, "
+            "s3://commoncrawl/ or a local folder), or give the listing file with --listing")
+
+
+def _missing_local_dir(out: str | None) -> bool:
+    return bool(out) and not is_remote(out) and not Path(out).expanduser().is_dir()
+
+
+def preflight(flow_name: str, args: Mapping[str, Any]) -> None:
+    """All checks that apply to the options a flow was given; raises UsageError on the first problem."""
+    check_ranges(args)
+    check_crawls(args.get("crawl"))
+    if "input" in args:
+        check_inputs(args.get("input"))
+    if flow_name in WRITES_NEW_RUN:
+        check_out(args.get("out"))
+    elif flow_name in READS_RUN and _missing_local_dir(args.get("out")):
+        raise UsageError(f"run directory {args['out']!r} does not exist; create it with `flows run quality-audit` "
+                         "or `flows run crawl-sample` first")
+    if "census" in args:
+        check_census(args)
+
+
+def plain_error(exc: BaseException) -> str:
+    """An exception as a sentence for the terminal: no class names; remote reads say what to try next."""
+    if getattr(exc, "reason", None) and getattr(exc, "url", None):
+        return network_advice(exc.url, exc)  # type: ignore[attr-defined]
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename} does not exist"
+    if isinstance(exc, PermissionError) and exc.filename:
+        return f"no permission to write or read {exc.filename}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror.lower()}{': ' + str(exc.filename) if exc.filename else ''}"
+    text = str(exc).strip()
+    return text or f"unexpected {type(exc).__name__} (re-run with --debug)"

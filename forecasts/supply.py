@@ -1,0 +1,296 @@
+"""The measured supply chain: stocks.json's `supply` block and its bootstrap replicates as joint Monte Carlo inputs.
+
+    usable supply of tier T in group G (all languages "*", or one language)
+        = indexed-web stock × lang_share(G) × dedup_survival(G) × share(T | G),
+    never below the Common Crawl floor (distinct text across the sampled crawls) × G's share of it.
+
+The measured factors are read per bootstrap replicate from `stock_replicates.parquet`; every Monte Carlo draw
+takes one replicate index for all of them (`REPLICATE_STREAM`), so shares of one draw sum to at most 1 and a
+cumulative tier ("medium or better") is the sum of its members within the draw. A factor whose replicates do not
+vary (one file in a stratum, a cell of zeros, no bootstrap) has unknown, not zero, uncertainty: it is replaced by
+a documented wide distribution centred on its estimate (WIDE_*), and listed in `widened`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+REPLICATE_STREAM = "measured.replicate"  # the Sampler stream whose indices every measured factor shares
+WIDE_DIRICHLET_CONCENTRATION = 4.0  # tier shares with no replicate spread: Dirichlet(4 × point shares)
+WIDE_LOGIT_HALF_WIDTH = 1.5  # a fraction with no spread: logit-normal, 90% = point's logit ± 1.5
+WIDE_FLOOR_FACTOR = 3.0  # the floor with no spread: lognormal, 90% = point ÷/× 3
+FALLBACK_REPLICATES = 2000  # replicates generated when the run has none
+MAX_PLAUSIBLE_GROWTH = 0.5  # a measured web growth above 50%/yr is crawler coverage, not new text
+RECAPTURE_NEW_CONTENT = 0.01  # a later crawl whose new share is below 1% (95% point) re-captured the same pages
+_CRAWL_WEEK = re.compile(r"^CC-MAIN-(\d{4})-(\d{2})$")
+_Z90 = 1.6448536269514722
+
+
+@dataclass
+class GroupFactors:
+    """One group's measured factors, one value per replicate (index 0 = replicate 1)."""
+
+    group: str  # "*" or a language code
+    lang_share: np.ndarray | None  # None for "*" (all languages)
+    survival: np.ndarray
+    tier_shares: dict[str, np.ndarray]  # base tier -> share of the group's deduplicated tokens
+    points: dict[str, float]  # point estimates: "lang_share", "dedup_survival", "share:<tier>"
+    documents: int | None
+    files: int | None
+    survival_scope: str = ""
+    widened: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MeasuredSupply:
+    replicates: int
+    level: float
+    groups: dict[str, GroupFactors]
+    floor: np.ndarray | None  # tokens, "*": the union of distinct text across the sampled crawls
+    floor_info: dict[str, Any]
+    growth: np.ndarray | None  # yearly growth factor of the web stock per replicate; None: use the published rate
+    growth_info: dict[str, Any]
+    small_sample: bool
+    warnings: list[str]
+    stocks_chain: str
+    source: str
+
+
+def _spread(x: np.ndarray) -> float:
+    return float(np.max(x) - np.min(x)) if len(x) else 0.0
+
+
+def _degenerate(x: np.ndarray, point: float) -> bool:
+    return len(x) == 0 or _spread(x) <= 1e-9 * max(1.0, abs(point))
+
+
+def _rng(seed: int, what: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(f"measured.fallback.{what}".encode())])
+
+
+def wide_fraction(point: float, n: int, rng: np.random.Generator, lo: float = 0.02, hi: float = 0.98) -> np.ndarray:
+    """A fraction of unknown uncertainty: logit-normal around the (clipped) point, 90% = its logit ± 1.5."""
+    p = min(max(point, lo), hi)
+    z = np.log(p / (1 - p)) + WIDE_LOGIT_HALF_WIDTH / _Z90 * rng.standard_normal(n)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def wide_shares(points: Mapping[str, float], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Tier shares of unknown uncertainty: Dirichlet(c × point shares), so each draw's shares still sum to theirs."""
+    names = [t for t, p in points.items() if p > 0]
+    total = sum(points[t] for t in names)
+    g = np.column_stack([rng.gamma(WIDE_DIRICHLET_CONCENTRATION * points[t] / total, size=n) for t in names])
+    g *= total / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
+    out = {t: np.zeros(n) for t in points}
+    out.update({t: g[:, i] for i, t in enumerate(names)})
+    return out
+
+
+def wide_tokens(point: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    return point * np.exp(np.log(WIDE_FLOOR_FACTOR) / _Z90 * rng.standard_normal(n))
+
+
+def crawl_date(name: str, given: Mapping[str, Any]) -> float | None:
+    """Decimal year of a crawl: `measured.crawl_dates` from the scenario, else CC-MAIN-YYYY-WW (ISO week, Monday)."""
+    if name in given:
+        d = dt.date.fromisoformat(str(given[name]))
+    elif m := _CRAWL_WEEK.match(name):
+        d = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
+    else:
+        return None
+    start = dt.date(d.year, 1, 1)
+    return d.year + (d - start).days / (dt.date(d.year + 1, 1, 1) - start).days
+
+
+def _estimate(block: Any) -> float | None:
+    v = block.get("estimate") if isinstance(block, Mapping) else None
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and v == v else None
+
+
+def _read_replicates(path: Path) -> tuple[dict[tuple[str, str], np.ndarray], int]:
+    """{(group, quantity): values for replicates 0..B} from the long table; checks it is complete."""
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: stocks.json's supply block names it as its replicates file "
+                         "(rerun `flows run tally-stocks`)")
+    df = pl.read_parquet(path)
+    need = {"replicate", "group", "quantity", "value"}
+    if need - set(df.columns):
+        raise ValueError(f"{path}: needs columns {sorted(need)}, has {df.columns}")
+    df = df.select(pl.col("replicate").cast(pl.Int64), pl.col("group").cast(pl.String),
+                   pl.col("quantity").cast(pl.String), pl.col("value").cast(pl.Float64))
+    bad = df.filter(pl.col("value").is_null() | ~pl.col("value").is_finite() | (pl.col("value") < 0))
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise ValueError(f"{path}: {bad.height} values are missing, infinite or negative, e.g. {r['quantity']} of "
+                         f"group {r['group']!r} in replicate {r['replicate']}")
+    b = int(df["replicate"].max() or 0)
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for (group, quantity), part in df.sort("replicate").group_by(["group", "quantity"], maintain_order=True):
+        reps = part["replicate"].to_numpy()
+        if len(reps) != b + 1 or not np.array_equal(reps, np.arange(b + 1)):
+            raise ValueError(f"{path}: {quantity} of group {group!r} has {len(reps)} rows, expected one per "
+                             f"replicate 0..{b}")
+        out[(str(group), str(quantity))] = part["value"].to_numpy()
+    return out, b
+
+
+def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any], seed: int) -> MeasuredSupply:
+    """The measured factors of a stocks.json (its `supply` block and replicates file), ready for joint draws."""
+    supply = stocks.get("supply")
+    if not isinstance(supply, Mapping) or not isinstance(supply.get("groups"), Mapping):
+        raise ValueError("stocks.json has no 'supply' block with 'groups' (the measured factors that "
+                         "`flows run tally-stocks` writes); rerun tally-stocks on this run directory")
+    if "*" not in supply["groups"]:
+        raise ValueError("stocks.json supply.groups has no '*' (all languages) group")
+    path = run_dir / str(supply.get("replicates_file") or "stock_replicates.parquet")
+    table, b_found = _read_replicates(path)
+    b = b_found if b_found > 0 else FALLBACK_REPLICATES
+    warnings = [str(w) for w in (supply.get("warnings") or [])]
+
+    def values(group: str, quantity: str) -> tuple[float, np.ndarray] | None:
+        series = table.get((group, quantity))
+        if series is None:
+            return None
+        return float(series[0]), series[1:]
+
+    groups: dict[str, GroupFactors] = {}
+    for group, g in supply["groups"].items():
+        group = str(g.get("group", group)) if isinstance(g, Mapping) else str(group)
+        widened: list[str] = []
+        surv = values(group, "dedup_survival")
+        if surv is None:
+            raise ValueError(f"{path}: no dedup_survival replicates for group {group!r}")
+        if _degenerate(surv[1], surv[0]) or b_found == 0:
+            surv_r = wide_fraction(surv[0], b, _rng(seed, f"{group}.survival"), hi=0.98)
+            widened.append("dedup_survival")
+        else:
+            surv_r = surv[1]
+        lang = None
+        if group != "*":
+            ls = values(group, "lang_share")
+            if ls is None:
+                raise ValueError(f"{path}: no lang_share replicates for language {group!r}")
+            if _degenerate(ls[1], ls[0]) or b_found == 0:
+                lang = wide_fraction(ls[0], b, _rng(seed, f"{group}.lang_share"), lo=1e-4)
+                widened.append("lang_share")
+            else:
+                lang = ls[1]
+        share_q = sorted({q.removeprefix("share:") for (gg, q) in table if gg == group and q.startswith("share:")})
+        if not share_q:
+            raise ValueError(f"{path}: no share:<tier> replicates for group {group!r}")
+        shares = {t: values(group, f"share:{t}") for t in share_q}
+        points = {t: v[0] for t, v in shares.items() if v is not None}
+        if b_found == 0 or any(points[t] > 0 and _degenerate(shares[t][1], points[t])  # type: ignore[index]
+                               for t in points):
+            tier_shares = wide_shares(points, b, _rng(seed, f"{group}.shares"))
+            widened.append("tier shares")
+        else:
+            tier_shares = {t: shares[t][1] for t in points}  # type: ignore[index]
+        meta = g if isinstance(g, Mapping) else {}
+        surv_meta = meta.get("dedup_survival") or {}
+        pts = {"dedup_survival": surv[0], **{f"share:{t}": p for t, p in points.items()}}
+        if group != "*":
+            pts["lang_share"] = ls[0]  # type: ignore[index]
+        groups[group] = GroupFactors(group, lang, surv_r, tier_shares, pts, meta.get("documents"), meta.get("files"),
+                                     str(surv_meta.get("scope") or ""), widened)
+        for t, pt in points.items():
+            if pt > 0 and np.any(tier_shares[t] <= 0):
+                warnings.append(f"{group if group != '*' else 'all languages'}: tier {t} has no tokens in "
+                                f"{np.mean(tier_shares[t] <= 0):.0%} of the replicates (few sampled files hold it)")
+
+    floor_block = supply.get("common_crawl_floor") or {}
+    floor, floor_info = None, {"unit": "tokens", "population": floor_block.get("population"),
+                               "estimate": _estimate(floor_block), "ci90": floor_block.get("ci90")}
+    fl = values("*", "floor_tokens")
+    if fl is not None and fl[0] > 0:
+        if _degenerate(fl[1], fl[0]) or b_found == 0:
+            floor = wide_tokens(fl[0], b, _rng(seed, "floor"))
+            floor_info["widened"] = True
+        else:
+            floor = fl[1]
+    growth, growth_info = _growth(stocks, supply, table, b, b_found, cfg, seed, warnings)
+    return MeasuredSupply(b, float(supply.get("level", 0.9)), groups, floor, floor_info, growth, growth_info,
+                          bool(supply.get("small_sample", False)), warnings, str(supply.get("chain") or ""),
+                          str(path))
+
+
+def _growth(stocks: Mapping[str, Any], supply: Mapping[str, Any], table: Mapping[tuple[str, str], np.ndarray],
+            b: int, b_found: int, cfg: Mapping[str, Any], seed: int,
+            warnings: list[str]) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Yearly growth factor of the web stock per replicate, from the share of new text in each later crawl.
+
+    A crawl k taken Δt_k years after crawl k−1 whose distinct text is new in a share n_k grew the text seen by
+    the crawler by 1/(1 − n_k); pooled over crawls, g = exp(Σ −ln(1 − n_k) / Σ Δt_k) − 1 per year. A crawl
+    that re-captures earlier pages (n_k < 1% at its 95% point) is left out: revisits cannot show new pages.
+    Returns (None, why) for one crawl, undated crawls, only re-captures, or an implausible rate (> 50%/yr).
+    """
+    new = supply.get("new_content") or {}
+    crawls = [str(c) for c in ((stocks.get("cross_crawl") or {}).get("crawls") or sorted(stocks.get("crawls") or {}))]
+    if not crawls:
+        crawls = sorted({q.removeprefix("new_content:") for (_, q) in table if q.startswith("new_content:")})
+    info: dict[str, Any] = {"source": "published", "crawls": crawls}
+    mode = str(cfg.get("growth", "auto"))
+    if mode not in ("auto", "published"):
+        raise ValueError(f"measured.growth must be auto or published, got {mode!r}")
+    if mode == "published":
+        info["reason"] = "the scenario asks for the published rate (measured.growth: published)"
+        return None, info
+    later = [c for c in crawls if c in new or ("*", f"new_content:{c}") in table]
+    if not later:
+        info["reason"] = "one crawl: no later crawl to measure new text in"
+        return None, info
+    dates = {c: crawl_date(c, cfg.get("crawl_dates") or {}) for c in crawls}
+    undated = [c for c in crawls if dates[c] is None]
+    if undated:
+        info["reason"] = (f"crawl names without dates ({', '.join(undated[:3])}): give measured.crawl_dates "
+                          "{name: YYYY-MM-DD} in the scenario to measure growth")
+        return None, info
+    order = sorted(crawls, key=lambda c: dates[c])  # type: ignore[arg-type, return-value]
+    log_growth = np.zeros(b)
+    span = 0.0
+    per_crawl: dict[str, Any] = {}
+    for prev, c in zip(order[:-1], order[1:], strict=True):
+        series = table.get(("*", f"new_content:{c}"))
+        gap = float(dates[c] - dates[prev])  # type: ignore[operator]
+        if series is None or gap <= 0:
+            continue
+        point, reps = float(series[0]), series[1:]
+        widened = b_found == 0 or _degenerate(reps, point)
+        if widened:
+            reps = wide_fraction(point, b, _rng(seed, f"new_content.{c}"), lo=1e-3)
+        per_crawl[c] = {"new_content": point, "after": prev, "years_after": round(gap, 3), "widened": widened}
+        if float(np.quantile(reps, 0.95)) < RECAPTURE_NEW_CONTENT:
+            # a re-capture of the pages already seen: a crawler that only revisits cannot see new pages
+            per_crawl[c]["used"] = False
+            per_crawl[c]["why_not"] = "re-capture of earlier crawls' pages (new content below 1%)"
+            continue
+        per_crawl[c]["used"] = True
+        log_growth += -np.log1p(-np.clip(reps, 0.0, 0.99))
+        span += gap
+    info["per_crawl"] = per_crawl
+    if span <= 0:
+        info["reason"] = ("the later crawls re-capture the pages of earlier ones (new content below 1%), which "
+                          "shows nothing about new pages" if per_crawl else "no later crawl dated after an earlier one")
+        return None, info
+    factor = np.exp(log_growth / span)
+    med = float(np.median(factor) - 1)
+    lo, hi = (float(v - 1) for v in np.quantile(factor, [0.05, 0.95]))
+    limit = float(cfg.get("max_plausible_growth", MAX_PLAUSIBLE_GROWTH))
+    info.update({"per_crawl": per_crawl, "span_years": round(span, 3),
+                 "measured_rate": {"estimate": med, "ci90": [lo, hi], "unit": "fraction per year"}})
+    if med > limit:
+        info["reason"] = (f"measured growth {med:.0%}/yr exceeds {limit:.0%}/yr: the crawls differ by crawler "
+                          "coverage more than by new text")
+        warnings.append(f"growth: {info['reason']}; the published rate is used")
+        return None, info
+    info["source"] = "measured"
+    return factor, info

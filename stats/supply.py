@@ -1,0 +1,268 @@
+"""The measured factors of the supply chain, jointly per bootstrap replicate (stocks.json `supply`).
+
+usable supply of tier T = indexed-web stock × within-crawl dedup survival × share of T among deduplicated tokens.
+This module measures the last two factors (per language group too), the Common Crawl floor (distinct content
+across the sampled crawls) and each later crawl's share of new content, all from one set of replicate weights,
+so that the forecast can draw replicate indices and keep the factors' joint distribution. Replicate 0 is the
+point estimate. See docs/readme/stocks.md ("The supply block").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from stats.estimators import LEVEL, FileDesign, Replicates, estimate_totals, pair_replicates
+
+# A language gets its own group with at least this many sampled documents; en and zh get one whenever present.
+MIN_LANG_DOCUMENTS = 100
+ALWAYS_LANGS = ("en", "zh")
+# Small sample: a sampled stratum with fewer files than this (stats.estimators.SMALL_FILES), or fewer documents.
+SMALL_DOCUMENTS = 1000
+# Crawl-wide duplication is estimated from cross-file pairs only when every stratum's file fraction reaches this.
+MIN_FRACTION_CRAWL_WIDE = 0.10
+# Lowest within-crawl dedup survival of published pipelines (../shared/reference/pipeline-yields.md): FineWeb's
+# per-snapshot MinHash keeps 20T of 36T tokens (0.56); RefinedWeb's exact + fuzzy dedup keeps 11.67% of 23%
+# of documents (0.51). Exact digests alone: 1–4% of a crawl's captures share a payload digest (0.96).
+SURVIVAL_FLOOR = {"near": 0.50, "exact": 0.96}
+
+
+@dataclass
+class SupplyInputs:
+    """What build_stocks hands over: documents with keep flags, the design, replicates and the cross-crawl series."""
+
+    frame: pl.DataFrame  # one row per document: _file, _row, crawl, lang, tier, tokens, keep_dedup, ...
+    design: FileDesign
+    reps: Replicates
+    crawls: list[str]
+    kinds: list[str]
+    union: np.ndarray  # (1 + B,) distinct deduplicated tokens across crawls (row 0 = point)
+    crawl_totals: np.ndarray  # (1 + B, crawls) within-crawl deduplicated tokens
+    crawl_overlaps: np.ndarray  # (1 + B, crawls) part of each already in an earlier crawl
+    tokenizer: str
+    seed: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _interval(series: np.ndarray) -> list[float] | None:
+    """Percentile 90% interval of replicates 1..B, widened to contain the point estimate (row 0)."""
+    if len(series) < 2 or not np.isfinite(series).all():
+        return None
+    lo, hi = np.percentile(series[1:], [50 * (1 - LEVEL), 50 * (1 + LEVEL)])
+    return [float(min(lo, series[0])), float(max(hi, series[0]))]
+
+
+def _point(series: np.ndarray, unit: str, **extra: object) -> dict:
+    return {"estimate": float(series[0]), "ci90": _interval(series), "unit": unit, **extra}
+
+
+def _per_file(frame: pl.DataFrame, keep: str | None, tiers: list[str], n_files: int) -> np.ndarray:
+    """Tokens per sampled file (files × tiers) of the documents kept by flag `keep` (all when None)."""
+    sub = frame if keep is None else frame.filter(pl.col(keep))
+    y = np.zeros((n_files, len(tiers)))
+    if not sub.height or not tiers:
+        return y
+    sums = sub.group_by("_file", "tier").agg(pl.col("tokens").sum())
+    col = {t: j for j, t in enumerate(tiers)}
+    np.add.at(y, (sums["_file"].cast(pl.Int64).to_numpy(),
+                  sums["tier"].replace_strict(col, return_dtype=pl.Int64).to_numpy()),
+              sums["tokens"].cast(pl.Float64).to_numpy())
+    return y
+
+
+def _totals(y: np.ndarray, inputs: SupplyInputs, key: int) -> np.ndarray:
+    """(1 + B, tiers) totals with replicates; an all-zero tier of a stratum gets its rule-of-three spread.
+
+    `key` separates the one-file noise of raw (0) and deduplicated (1) totals, so one file's survival varies.
+    """
+    parent = np.repeat(y.sum(axis=1, keepdims=True), y.shape[1], axis=1)
+    est = estimate_totals(y, inputs.design, inputs.reps, parent=parent, noise_key=key)
+    return np.vstack([est.estimate, np.maximum(est.replicates, 0.0)])
+
+
+def _cross_file_duplicates(frame: pl.DataFrame, tiers: list[str], weights: np.ndarray) -> tuple[np.ndarray, int]:
+    """HT estimate (1 + B, tiers) of tokens duplicating an earlier copy in another file of the same crawl.
+
+    Each document kept within its file is paired with the nearest earlier sampled copy (by row) in another file
+    of its crawl; a pair counts w_d · w_e · tokens_d (joint inclusion ≈ product). Exact for a census, unbiased
+    when a text has at most two copies in a crawl; with three or more in a sparse sample the removal is
+    overstated (survival low). Returns the estimate and the number of sampled pairs.
+    """
+    out = np.zeros((weights.shape[0], len(tiers)))
+    if "keep_file_dedup" not in frame.columns:
+        return out, 0
+    docs = frame.filter(pl.col("keep_file_dedup")).select("crawl", "_component", "_file", "_row", "tier", "tokens")
+    earlier = (
+        docs.sort("_row")
+        .with_columns(_prev_file=pl.col("_file").shift(1).over("crawl", "_component"))
+        .filter(pl.col("_prev_file").is_not_null(), pl.col("_prev_file") != pl.col("_file"))
+    )
+    for j, t in enumerate(tiers):
+        sub = earlier.filter(pl.col("tier") == t)
+        if sub.height:
+            out[:, j] = pair_replicates(sub["_file"].to_numpy(), sub["_prev_file"].to_numpy(),
+                                        sub["tokens"].to_numpy(), weights)
+    return out, earlier.height
+
+
+def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataFrame]:
+    """stocks.json's `supply` block and the long-form replicates table (stock_replicates.parquet)."""
+    design, reps, frame = inputs.design, inputs.reps, inputs.frame
+    weights = np.vstack([design.weight, reps.weights])
+    n_rep = weights.shape[0]
+    rng = np.random.default_rng([inputs.seed, 16])
+    fractions = [len(idx) / design.population_files[h] for h, idx in design.strata().items()]
+    census = all(design.is_census(h) for h in design.strata())
+    pairs_possible = "keep_file_dedup" in frame.columns
+    crawl_wide = census or (pairs_possible and min(fractions, default=0.0) >= MIN_FRACTION_CRAWL_WIDE)
+    floor_kind = "near" if "near" in inputs.kinds else "exact"
+    low_end = SURVIVAL_FLOOR[floor_kind]
+    mix = np.concatenate([[0.5], rng.random(n_rep - 1)])  # where survival is a widened bound: position in range
+    warnings = list(inputs.warnings)
+
+    langs = frame.group_by("lang").agg(documents=pl.len()).sort("lang")
+    doc_count = dict(zip(langs["lang"].to_list(), langs["documents"].to_list()))
+    groups = ["*"] + [g for g in langs["lang"].to_list()
+                      if g != "unknown" and (doc_count[g] >= MIN_LANG_DOCUMENTS or g in ALWAYS_LANGS)]
+    for g in groups[1:]:
+        if doc_count[g] < MIN_LANG_DOCUMENTS:
+            warnings.append(f"Language {g} has only {doc_count[g]} sampled documents (fewer than "
+                            f"{MIN_LANG_DOCUMENTS}): its factors rest on a small sample.")
+
+    rows: list[tuple[str, str, np.ndarray]] = []
+    out_groups: dict = {}
+    raw_all: np.ndarray | None = None
+    for g in groups:
+        mine = frame if g == "*" else frame.filter(pl.col("lang") == g)
+        raw = _totals(_per_file(mine, None, tiers, design.n_files), inputs, 0)
+        if crawl_wide and not census:
+            kept = _totals(_per_file(mine, "keep_file_dedup", tiers, design.n_files), inputs, 1)
+            dup, pairs = _cross_file_duplicates(mine, tiers, weights)
+            kept = np.clip(kept - dup, 0.0, None)
+            scope, method = "crawl-wide", (
+                f"within-file dedup minus cross-file duplicates of the crawl estimated from {pairs} sampled pairs "
+                "(Horvitz-Thompson for pairs, w_d·w_e)")
+        else:
+            kept = _totals(_per_file(mine, "keep_dedup", tiers, design.n_files), inputs, 1)
+            scope = "crawl-wide" if census else "sample upper bound, widened"
+            method = ("census: every duplicate of the crawl files read is seen" if census else
+                      f"duplicates among sampled documents only (an upper bound on survival); the crawl-wide value "
+                      f"is taken uniformly between it and {low_end:g} ({floor_kind} dedup of published pipelines: "
+                      "FineWeb, RefinedWeb; pipeline-yields.md), drawn in each replicate")
+        raw_sum, kept_sum = raw.sum(axis=1), kept.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            survival = np.where(raw_sum > 0, kept_sum / np.where(raw_sum > 0, raw_sum, 1.0), np.nan)
+            shares = np.where(kept_sum[:, None] > 0, kept / np.where(kept_sum > 0, kept_sum, 1.0)[:, None], np.nan)
+        survival = np.clip(survival, 0.0, 1.0)
+        if scope == "sample upper bound, widened":
+            survival = np.where(survival > low_end, low_end + (survival - low_end) * mix, survival)
+        if g == "*":
+            raw_all = raw_sum
+            lang_share = np.ones(n_rep)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lang_share = np.clip(raw_sum / raw_all, 0.0, 1.0)
+        rows += [(g, "lang_share", lang_share), (g, "dedup_survival", survival)]
+        rows += [(g, f"share:{t}", shares[:, j]) for j, t in enumerate(tiers)]
+        out_groups[g] = {
+            "lang_share": float(lang_share[0]),
+            "lang_share_ci90": _interval(lang_share) if g != "*" else [1.0, 1.0],
+            "unit": "lang_share: fraction of raw tokens; documents, files: sampled counts",
+            "dedup_survival": _point(survival, "fraction", scope=scope, method=method),
+            "tier_share": {t: _point(shares[:, j], "fraction of deduplicated tokens") for j, t in enumerate(tiers)},
+            "documents": int(mine.height),
+            "files": int(mine["_file"].n_unique()),
+        }
+        if g == "*":  # how far the measured survival departs from the sample's (which the union is built on)
+            sample_kept = kept_sum if scope != "crawl-wide" or census else _totals(
+                _per_file(mine, "keep_dedup", tiers, design.n_files), inputs, 1).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                base = np.where(raw_sum > 0, sample_kept / np.where(raw_sum > 0, raw_sum, 1.0), 0.0)
+                widening = np.where(base > 0, survival / np.where(base > 0, base, 1.0), 1.0)
+
+    # Common Crawl floor: distinct deduplicated text across the sampled crawls, scaled by measured / sample
+    # survival, since the union is built on the duplicates the sample saw.
+    floor = inputs.union * np.nan_to_num(widening, nan=1.0)
+    rows.append(("*", "floor_tokens", floor))
+    new_content: dict = {}
+    t_k, o_k = inputs.crawl_totals, inputs.crawl_overlaps
+    for k, crawl in enumerate(inputs.crawls):
+        if k == 0:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fresh = np.where(t_k[:, k] > 0, 1.0 - np.minimum(t_k[:, k], o_k[:, k]) / np.where(
+                t_k[:, k] > 0, t_k[:, k], 1.0), np.nan)
+        rows.append(("*", f"new_content:{crawl}", fresh))
+        new_content[crawl] = _point(fresh, "fraction")
+
+    small_strata = [h for h in design.strata() if design.small_sample(h)]
+    n_docs = frame.filter(pl.col("keep_dedup")).height
+    small = bool(small_strata) or n_docs < SMALL_DOCUMENTS
+    if small_strata:
+        warnings.append(f"Small sample: fewer than 5 files read in {', '.join(small_strata)}; the intervals carry "
+                        "a documented, deliberately wide allowance where the data cannot estimate variance.")
+    if n_docs < SMALL_DOCUMENTS:
+        warnings.append(f"Small sample: {n_docs} deduplicated documents (fewer than {SMALL_DOCUMENTS}).")
+    if scope_of(out_groups) != "crawl-wide":
+        warnings.append("Dedup survival is the sample's upper bound widened to a published range: the file sample "
+                        f"is too sparse (under {MIN_FRACTION_CRAWL_WIDE:.0%} of files, or no cluster ids) to see "
+                        "duplicates whose copies lie in unsampled files.")
+    if len(inputs.crawls) < 2:
+        warnings.append("One crawl: no measured new-content fraction (growth must come from a published rate).")
+
+    replicates = pl.DataFrame(
+        [pl.Series("replicate", np.tile(np.arange(n_rep), len(rows)), dtype=pl.Int32),
+         pl.Series("group", [g for g, _, _ in rows for _ in range(n_rep)], dtype=pl.String),
+         pl.Series("quantity", [q for _, q, _ in rows for _ in range(n_rep)], dtype=pl.String),
+         pl.Series("value", np.concatenate([np.asarray(v, dtype=np.float64) for _, _, v in rows]),
+                   dtype=pl.Float64)])
+    supply = {
+        "level": LEVEL,
+        "replicates_file": "stock_replicates.parquet",
+        "replicates": n_rep - 1,
+        "unit": "level: fraction; replicates: count",
+        "groups": out_groups,
+        "group_rule": (f"'*' = all languages; a language with at least {MIN_LANG_DOCUMENTS} sampled documents, "
+                       f"and {' and '.join(ALWAYS_LANGS)} whenever present"),
+        "common_crawl_floor": _point(floor, "tokens", population=(
+            "distinct deduplicated text across the sampled crawls"), tokenizer=inputs.tokenizer),
+        "new_content": new_content,
+        "small_sample": small,
+        "warnings": warnings,
+    }
+    supply["chain"] = chain_sentence(supply, tiers, len(inputs.crawls), inputs.tokenizer)
+    return supply, replicates
+
+
+def scope_of(groups: dict) -> str:
+    return groups["*"]["dedup_survival"]["scope"]
+
+
+def _num(x: float) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def _with_ci(block: dict, fmt=lambda v: f"{v:.2f}") -> str:
+    ci = block.get("ci90")
+    est = block.get("estimate")
+    if est is None or (isinstance(est, float) and math.isnan(est)):
+        return "n/a"
+    return f"{fmt(est)} [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else fmt(est)
+
+
+def chain_sentence(supply: dict, tiers: list[str], n_crawls: int, tokenizer: str) -> str:
+    """The measured part of the chain in words, every number with its 90% interval."""
+    g = supply["groups"]["*"]
+    shares = "; ".join(f"{t} share {_with_ci(g['tier_share'][t])}" for t in tiers)
+    floor = supply["common_crawl_floor"]
+    return (f"Measured factors, 90% intervals from {supply['replicates']} bootstrap replicates: dedup survival "
+            f"{_with_ci(g['dedup_survival'])} ({g['dedup_survival']['scope']}) × share of deduplicated tokens: "
+            f"{shares or 'no tiers'}; Common Crawl floor {_with_ci(floor, _num)} tokens ({tokenizer}) of distinct "
+            f"deduplicated text across {n_crawls} sampled crawl{'s' if n_crawls != 1 else ''}"
+            + (" (small sample)" if supply["small_sample"] else "") + ".")
