@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flows.crawl_sample import take_all_files
 from stats.estimators import FileDesign, estimate_totals, replicate_weights
 
 TIERS = ("high", "medium", "low")
@@ -57,23 +58,38 @@ def population(sizes: tuple[int, ...] = (60, 120, 200), tail: str = "lognormal",
 
 
 def draw_design(pop: Population, n_per_stratum: dict[str, int], rng: np.random.Generator,
-                with_bytes: bool) -> tuple[FileDesign, np.ndarray]:
-    """A crawl-sample style design (manifest `sampling` dict) and the population rows of its files."""
+                with_bytes: bool, take_all: bool = False) -> tuple[FileDesign, np.ndarray]:
+    """A crawl-sample style design (manifest `sampling` dict) and the population rows of its files.
+
+    `take_all`: files larger than the sampling interval are read with certainty in their own census stratum,
+    as crawl-sample does for local files (flows.crawl_sample.take_all_files).
+    """
     files, rows, strata = [], [], {}
     for h, idx in pop.strata().items():
         n = min(len(idx), n_per_stratum[h])
-        picked = np.sort(rng.choice(idx, n, replace=False))
-        strata[h] = {"population_files": len(idx), "sampled_files": n}
-        if with_bytes:
-            strata[h]["population_bytes"] = float(pop.file_bytes[idx].sum())
-        files += [{"source_file": f"f{i}", "stratum": h, "inclusion_prob": n / len(idx), "record_rate": 1.0,
-                   "bytes": float(pop.file_bytes[i]) if with_bytes else None} for i in picked]
-        rows.append(picked)
+        parts = {h: idx}
+        if take_all:
+            sizes = {int(i): float(pop.file_bytes[i]) for i in idx}
+            certain = np.array(sorted(take_all_files([int(i) for i in idx], sizes, n)), dtype=np.int64)  # type: ignore[arg-type]
+            if len(certain):
+                parts = {h: np.setdiff1d(idx, certain), f"{h}:take-all": certain}
+                n -= len(certain)
+        for name, members in parts.items():
+            k = len(members) if name.endswith(":take-all") else n
+            picked = np.sort(rng.choice(members, k, replace=False))
+            strata[name] = {"population_files": len(members), "sampled_files": k}
+            if with_bytes:
+                strata[name]["population_bytes"] = float(pop.file_bytes[members].sum())
+            files += [{"source_file": f"f{i}", "stratum": name, "inclusion_prob": k / len(members),
+                       "record_rate": 1.0, "bytes": float(pop.file_bytes[i]) if with_bytes else None}
+                      for i in picked]
+            rows.append(picked)
     return FileDesign.from_sampling({"strata": strata, "files": files}), np.concatenate(rows)
 
 
 def coverage(pop: Population, n_per_stratum: dict[str, int], draws: int, bootstrap: int = 200,
-             with_bytes: bool = True, widen_t: bool = True, seed: int = 0) -> dict[str, np.ndarray]:
+             with_bytes: bool = True, widen_t: bool = True, seed: int = 0,
+             take_all: bool = False) -> dict[str, np.ndarray]:
     """Per draw and quantity (total, each tier, high share): -1 truth below the interval, 0 covered, +1 above.
 
     Also returns the relative half-widths. Shares are ratios of the replicate tier totals to the replicate total
@@ -85,7 +101,7 @@ def coverage(pop: Population, n_per_stratum: dict[str, int], draws: int, bootstr
     miss = np.zeros((draws, len(truth)), dtype=np.int8)
     width = np.zeros((draws, len(truth)))
     for d in range(draws):
-        design, rows = draw_design(pop, n_per_stratum, rng, with_bytes)
+        design, rows = draw_design(pop, n_per_stratum, rng, with_bytes, take_all)
         y = pop.tokens[rows]
         parent = np.repeat(y.sum(axis=1, keepdims=True), y.shape[1], axis=1)
         reps = replicate_weights(design, bootstrap, seed=int(rng.integers(2**31)), widen_t=widen_t)
@@ -110,11 +126,12 @@ DESIGNS = {  # name -> files drawn per stratum (population 60, 120, 200 files)
     "25% of files": {"S0": 15, "S1": 30, "S2": 50},
     "2 files per stratum": {"S0": 2, "S1": 2, "S2": 2},
 }
-METHODS = {  # name -> (file bytes known, log-scale t widening)
-    "ratio to file bytes, log-t (chosen)": (True, True),
-    "ratio to file bytes, percentile": (True, False),
-    "Horvitz-Thompson, log-t": (False, True),
-    "Horvitz-Thompson, percentile (before)": (False, False),
+METHODS = {  # name -> (file bytes known, log-scale t widening, largest files read with certainty)
+    "ratio to file bytes, log-t, take-all (chosen: local files)": (True, True, True),
+    "ratio to file bytes, log-t": (True, True, False),
+    "ratio to file bytes, percentile": (True, False, False),
+    "Horvitz-Thompson, log-t (chosen: crawls)": (False, True, False),
+    "Horvitz-Thompson, percentile (before)": (False, False, False),
 }
 
 
@@ -124,8 +141,8 @@ def table(draws: int, bootstrap: int, tails: tuple[str, ...] = ("lognormal", "pa
     for tail in tails:
         pop = population(tail=tail)
         for dname, n in DESIGNS.items():
-            for mname, (with_bytes, widen_t) in METHODS.items():
-                r = coverage(pop, n, draws, bootstrap, with_bytes, widen_t)
+            for mname, (with_bytes, widen_t, take_all) in METHODS.items():
+                r = coverage(pop, n, draws, bootstrap, with_bytes, widen_t, take_all=take_all)
                 cov = (r["miss"] == 0).mean(axis=0)
                 low, high = (r["miss"] > 0).mean(), (r["miss"] < 0).mean()
                 lines.append(f"| {tail} | {dname} | {mname} | " + " / ".join(f"{c:.2f}" for c in cov)

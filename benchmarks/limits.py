@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import tempfile
 import time
 import zlib
@@ -31,8 +30,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tools.shared_data import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PEAKDATA_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 REAL_WARC = SHARED / "warc_derived" / "trafilatura-eval-1033pages.warc.gz"
 PARQUET_COMPRESSION = "zstd"  # the run directory's codec (flows.rundir.PARQUET_COMPRESSION)
 

@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from filters.dedup import DedupParams, run_dedup  # noqa: E402
 from filters.dedup.minhash import compute_signatures  # noqa: E402
+from tools.shared_data import shared_data_dir  # noqa: E402
 
 CRAWLS = ("CC-MAIN-2024-10", "CC-MAIN-2024-22", "CC-MAIN-2024-33")
 
@@ -209,7 +210,7 @@ def main() -> None:
     parser.add_argument(
         "--shared-data",
         type=Path,
-        default=Path(os.environ.get("PEAKDATA_SHARED_DATA", REPO.parent / "shared" / "data")),
+        default=shared_data_dir(),
     )
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)")
     parser.add_argument("--seed", type=int, default=0)

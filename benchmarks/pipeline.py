@@ -45,8 +45,10 @@ from dataclasses import asdict, dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from tools.shared_data import shared_data_dir  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PEAKDATA_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 REAL_WARC = SHARED / "warc_derived" / "trafilatura-eval-1033pages.warc.gz"
 HF_TOKENIZER = SHARED / "tokenizers" / "gpt-neo-tokenizer.json"
 UDHR = SHARED / "reference_text" / "nltk-udhr-334langs.tar.gz"

@@ -45,6 +45,8 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from tools.shared_data import shared_data_dir  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 # Results of runs too long or needing other hardware for `make bench`, kept across runs and appended in this order:
 # the million-record load (benchmarks/load.py, ~40 min) and the run on a lent GPU machine (16 cores, H100).
@@ -52,7 +54,7 @@ KEPT_RESULTS = [REPO / "benchmarks" / "results" / name for name in ("load.md", "
 PY = sys.executable
 FLOWS = str(Path(PY).with_name("flows"))
 PREFECT = str(Path(PY).with_name("prefect"))
-SHARED = Path(BASE_ENV.get("PEAKDATA_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 REAL_WARC = SHARED / "warc_derived" / "trafilatura-eval-1033pages.warc.gz"
 SECTIONS = ("limits", "pipeline", "demo", "overhead", "audit", "scaling", "stages")
 ONE_CORE = {"POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -324,9 +326,9 @@ def section_scaling(work: Path, args: argparse.Namespace, server: dict | None) -
 def stage_commands(args: argparse.Namespace) -> list[tuple[str, list[str], int]]:
     """The other issues' stage benchmarks, sized to keep `make bench` short (name, argv, time-out s)."""
     commands = [
-        ("signals", [PY, "benchmarks/signals.py", "--docs", str(args.signals_docs)], 600),
-        ("minhash", [PY, "benchmarks/minhash.py", "--docs", str(args.minhash_docs), "--datatrove-docs", "150"], 600),
-        ("tokens", [PY, "benchmarks/tokens.py", "--repeat", "1"], 600),
+        ("signals", [PY, "-m", "benchmarks.signals", "--docs", str(args.signals_docs)], 600),
+        ("minhash", [PY, "-m", "benchmarks.minhash", "--docs", str(args.minhash_docs), "--datatrove-docs", "150"], 600),
+        ("tokens", [PY, "-m", "benchmarks.tokens", "--repeat", "1"], 600),
         ("forecast", [PY, "benchmarks/forecast.py", "--repeat", "1"], 600),
         ("classifiers", [PY, "benchmarks/classifiers.py", "--embedding-docs", "64", "--devices", "cpu"], 600),
     ]

@@ -33,6 +33,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
 from filters.signals import compute_signals
+from tools.shared_data import shared_data_dir
 
 WARCS = (
     "warc_derived/trafilatura-eval-1033pages.warc.gz",
@@ -42,7 +43,7 @@ WARCS = (
 
 
 def shared_data() -> Path:
-    return Path(os.environ.get("PEAKDATA_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    return shared_data_dir()
 
 
 def real_texts(shared: Path) -> dict[str, list[str]]:

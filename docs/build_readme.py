@@ -60,7 +60,7 @@ def _type_name(annotation: object) -> str:
 
 def flow_tables() -> str:
     """One table per flow from its signature and docstring, as `flows run NAME --help` shows them."""
-    from flows.cli import _doc_args
+    from flows.compose import doc_args as _doc_args
     from flows.registry import FLOWS, load_flow
 
     out = ["## Flows and their parameters", "", FLOWS_INTRO, ""]

@@ -11,34 +11,18 @@ import inspect
 import json
 import logging
 import os
-import re
 import sys
 import types
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flows.preflight import UsageError, plain_error, preflight
+from flows.compose import doc_args
+from flows.preflight import UsageError, early_args, plain_error, preflight
 from flows.registry import FLOWS, load_flow
 
-USAGE_ERRORS = ("InputError", "ValueError", "UsageError", "ListingError")
+USAGE_ERRORS = ("InputError", "ValueError", "UsageError", "ListingError", "RunDirLocked")
 HEARTBEAT_SETTINGS = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"}
-
-
-def _doc_args(fn: Callable) -> dict[str, str]:
-    """Parameter descriptions from the Google-style `Args:` section of a flow's docstring."""
-    doc = inspect.getdoc(fn) or ""
-    section = doc.split("Args:", 1)[1] if "Args:" in doc else ""
-    described: dict[str, str] = {}
-    current = None
-    for line in section.splitlines():
-        match = re.match(r"\s{0,4}(\w+):\s*(.*)", line)
-        if match and not line.startswith(" " * 5):
-            current = match.group(1)
-            described[current] = match.group(2).strip()
-        elif current and line.strip():
-            described[current] += " " + line.strip()
-    return described
 
 
 def _unwrap_optional(annotation: Any) -> Any:
@@ -50,13 +34,22 @@ def _unwrap_optional(annotation: Any) -> Any:
     return annotation
 
 
+class _DefaultsHelp(argparse.HelpFormatter):
+    """Shows an option's default where it has one; options without one (None, or chosen at run time) show none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, argparse.SUPPRESS, False) and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
 def build_parser(name: str, fn: Callable) -> argparse.ArgumentParser:
     """An argparse parser whose options mirror the flow function's parameters (types, defaults, docs)."""
     summary = (inspect.getdoc(fn) or "").split("\n\n", 1)[0]
-    parser = argparse.ArgumentParser(prog=f"flows run {name}", description=summary,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(prog=f"flows run {name}", description=summary, formatter_class=_DefaultsHelp)
     hints = typing.get_type_hints(fn)
-    docs = _doc_args(fn)
+    docs = doc_args(fn)
     for param in inspect.signature(fn).parameters.values():
         kind = _unwrap_optional(hints.get(param.name, str))
         flag = "--" + param.name.replace("_", "-")
@@ -78,6 +71,7 @@ def build_parser(name: str, fn: Callable) -> argparse.ArgumentParser:
             parser.add_argument(flag, type=kind, default=default, required=required, metavar=metavar,
                                 help=help_text)
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Prefect's logs")
+    parser.add_argument("--json", action="store_true", help="print the run's counts as JSON at the end")
     return parser
 
 
@@ -131,14 +125,16 @@ def _run(name: str, argv: list[str]) -> int:
     if name not in FLOWS:
         print(f"flows: unknown flow {name!r}; `flows list` shows the flows", file=sys.stderr)
         return 2
+    if not {"-h", "--help"} & set(argv):
+        try:  # before the flow's module (and Prefect, seconds to import) is loaded
+            preflight(name, early_args(name, argv))
+        except UsageError as exc:
+            print(f"flows run {name}: {exc}", file=sys.stderr)
+            return 2
     flow = load_flow(name)
     args = vars(build_parser(name, flow.fn).parse_args(argv))
     debug = args.pop("debug")
-    try:
-        preflight(name, args)
-    except UsageError as exc:
-        print(f"flows run {name}: {exc}", file=sys.stderr)
-        return 2
+    as_json = args.pop("json")
     if not debug:
         _quiet_prefect_services()
     _connect(debug)
@@ -155,7 +151,7 @@ def _run(name: str, argv: list[str]) -> int:
         hint = "" if usage else " (re-run with --debug for the traceback; finished shards are kept)"
         print(f"flows run {name}: {plain_error(exc)}{hint}", file=sys.stderr)
         return 2 if usage else 1
-    _print_summary(name, result)
+    _print_summary(name, result, args.get("out"), as_json)
     failures = result.get("failures") if isinstance(result, dict) else None
     if failures:
         print(f"flows run {name}: {len(failures)} shard(s) failed: {failures[0]['error']} — re-run to retry them",
@@ -164,15 +160,22 @@ def _run(name: str, argv: list[str]) -> int:
     return 0
 
 
-def _print_summary(name: str, result: Any) -> None:
-    """A short human summary on stdout; the full result lives in the run directory."""
-    if isinstance(result, dict) and "counts" in result:
-        counts = result["counts"]
-        print(json.dumps({"flow": name, "counts": counts}, indent=2, default=str))
+def _print_summary(name: str, result: Any, out: str | None, as_json: bool) -> None:
+    """A short human summary on stdout (the answer, for an audit); counts as JSON only with --json."""
+    counts = result.get("counts") if isinstance(result, dict) else None
+    if as_json:
+        print(json.dumps({"flow": name, "counts": counts, "out": out}, indent=2, default=str))
+    elif name == "quality-audit" and out:
+        from flows.summary import summary_lines
+
+        print("\n".join(summary_lines(out)))
+    elif counts and "documents" in counts:
+        print(f"flows run {name}: {counts['documents']:,} documents from {counts.get('files', 0):,} file(s) "
+              f"into {out}")
     elif isinstance(result, str):
         print(result)
     else:
-        print(f"flows run {name}: done")
+        print(f"flows run {name}: done" + (f" ({out})" if out else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from flows.sources.shards import ReadOptions, is_wat, merge_accounting, read_int
 
 DEFAULT_OUT = "peakdata-out"
 LOCAL_STRATUM = "local"
+TAKE_ALL_STRATUM = "local:take-all"  # local files larger than the sampling interval, read with certainty
 
 
 @task(name="read-file", retries=2, retry_delay_seconds=[2, 10])
@@ -37,8 +38,14 @@ def read_file(source: str, shard: str, options: ReadOptions, digest: str) -> dic
     return read_into_shard(source, shard, options, digest)
 
 
-def draw_local_files(files: list[str], n_files: int | None, file_fraction: float | None, seed: int) -> list[str]:
-    """Uniform sample of min(n, ceil(F·N)) local files without replacement (all files by default)."""
+def draw_local_files(files: list[str], n_files: int | None, file_fraction: float | None, seed: int,
+                     sizes: dict[str, int] | None = None) -> list[str]:
+    """Sample of min(n, ceil(F·N)) local files without replacement (all files by default).
+
+    With every file's size known, files larger than the sampling interval (the bytes left / the draws left) are
+    taken with certainty (`take_all_files`) and the rest drawn uniformly: one huge file left out of a sample
+    would otherwise decide the estimate and its interval.
+    """
     n = len(files)
     if file_fraction is not None:
         if not 0 < file_fraction <= 1:
@@ -46,7 +53,26 @@ def draw_local_files(files: list[str], n_files: int | None, file_fraction: float
         n = min(n, max(1, math.ceil(round(file_fraction * len(files), 9))))
     if n_files is not None:
         n = min(n, n_files)
-    return files if n == len(files) else sorted(random.Random(seed).sample(files, n))
+    if n == len(files):
+        return files
+    certain = take_all_files(files, sizes, n)
+    rest = [f for f in files if f not in certain]
+    return sorted(certain | set(random.Random(seed).sample(rest, n - len(certain))))
+
+
+def take_all_files(files: list[str], sizes: dict[str, int] | None, n: int) -> set[str]:
+    """Files at least as large as the sampling interval, largest first, leaving at least one draw for the rest."""
+    if not sizes or n >= len(files):
+        return set()
+    certain: set[str] = set()
+    remaining = float(sum(sizes[f] for f in files))
+    for f in sorted(files, key=lambda f: (-sizes[f], f)):
+        draws_left = n - len(certain)
+        if draws_left < 2 or sizes[f] < remaining / draws_left:
+            break
+        certain.add(f)
+        remaining -= sizes[f]
+    return certain
 
 
 def file_sizes(files: list[str]) -> dict[str, int] | None:
@@ -66,25 +92,35 @@ def file_sizes(files: list[str]) -> dict[str, int] | None:
     return sizes
 
 
-def local_design(population: list[str], parts: list[dict], seed: int) -> dict:
-    """Local inputs: one stratum, files drawn uniformly; files that failed to open count as non-response.
+def local_design(population: list[str], parts: list[dict], seed: int, certain: set[str] | None = None,
+                 sizes: dict[str, int] | None = None) -> dict:
+    """Local inputs: the take-all files (a census stratum) and the rest drawn uniformly (stratum `local`).
 
-    Records each file's size and, when every population file's size is known, the stratum's total bytes.
+    Files that failed to open count as non-response. Records each file's size and, when every population
+    file's size is known, each stratum's total bytes (the ratio estimator's auxiliary).
     """
+    certain = certain or set()
     read = [p for p in parts if not p.get("file_errors")]
-    inclusion = len(read) / len(population) if population else 1.0
-    stratum = {"format": "mixed", "population_files": len(population), "sampled_files": len(read), "seed": seed}
-    sizes = file_sizes(population)
-    if sizes is not None:
-        stratum["population_bytes"] = sum(sizes.values())
-    files = [
-        {"source_file": p["source_file"], "stratum": LOCAL_STRATUM, "inclusion_prob": inclusion,
-         "record_rate": p["records_read"] / p["records_available"] if p.get("records_available") else 1.0,
-         "records_read": p["records_read"], "records_available": p.get("records_available", p["records_read"]),
-         "bytes": (sizes or {}).get(p["source_file"], p.get("bytes_read"))}
-        for p in read
-    ]
-    return {"strata": {LOCAL_STRATUM: stratum}, "files": files}
+    strata: dict[str, dict] = {}
+    files: list[dict] = []
+    for name, members in ((LOCAL_STRATUM, [f for f in population if f not in certain]),
+                          (TAKE_ALL_STRATUM, [f for f in population if f in certain])):
+        mine = [p for p in read if (p["source_file"] in certain) == (name == TAKE_ALL_STRATUM)]
+        if not members:
+            continue
+        inclusion = len(mine) / len(members)
+        strata[name] = {"format": "mixed", "population_files": len(members), "sampled_files": len(mine),
+                        "seed": seed}
+        if sizes is not None:
+            strata[name]["population_bytes"] = sum(sizes[f] for f in members)
+        files += [
+            {"source_file": p["source_file"], "stratum": name, "inclusion_prob": inclusion,
+             "record_rate": p["records_read"] / p["records_available"] if p.get("records_available") else 1.0,
+             "records_read": p["records_read"], "records_available": p.get("records_available", p["records_read"]),
+             "bytes": (sizes or {}).get(p["source_file"], p.get("bytes_read"))}
+            for p in mine
+        ]
+    return {"strata": strata, "files": files}
 
 
 def design_entries(result: dict) -> dict:
@@ -174,7 +210,9 @@ def crawl_sample(
     run.sweep()  # what killed writers of earlier runs left half-written, in every table
     # Absolute paths or URLs before any task is submitted: a Dask worker elsewhere has another working directory.
     population = [s if storage.is_url(s) else storage.absolute(s) for s in expand_inputs(input or [])]
-    local_sources = draw_local_files(population, files, file_fraction, seed)
+    sizes = file_sizes(population)
+    local_sources = draw_local_files(population, files, file_fraction, seed, sizes)
+    certain = take_all_files(population, sizes, len(local_sources)) if len(local_sources) < len(population) else set()
     designs, listing_errors = [], {}
     for name in crawl or []:
         listed = read_listing(name, format, base_url, Path(listing) if listing else None)
@@ -204,10 +242,10 @@ def crawl_sample(
     reads = {p["source_file"]: FileRead(p["records_read"], p.get("records_available", p["records_read"]))
              for p in documents + wat if not p.get("file_errors")}
     remote = sampling_manifest(designs, reads) if designs else None
-    sizes = {p["source_file"]: p.get("bytes_read") for p in parts}
+    bytes_read = {p["source_file"]: p.get("bytes_read") for p in parts}
     for entry in (remote or {}).get("files", []):
-        entry["bytes"] = sizes.get(entry["source_file"])  # bytes read = the file's size when read to its end
-    design = _merge_designs(local_design(population, local, seed) if population else None, remote)
+        entry["bytes"] = bytes_read.get(entry["source_file"])  # bytes read = the file's size when read to its end
+    design = _merge_designs(local_design(population, local, seed, certain, sizes) if population else None, remote)
     counts = merge_accounting(documents) | {"listing_errors": listing_errors}
     if wat:
         counts["wat"] = merge_accounting(wat)

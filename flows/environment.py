@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,7 +20,10 @@ def configure_prefect_environment() -> None:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
     if "PREFECT_HOME" not in os.environ:
-        os.environ["PREFECT_HOME"] = str(default_prefect_home())
+        home = default_prefect_home()
+        with contextlib.suppress(OSError):  # Prefect creates only the last folder of the path itself
+            home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(home)
 
 
 def default_prefect_home() -> Path:

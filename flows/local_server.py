@@ -350,7 +350,8 @@ def main(argv: list[str]) -> int:
     """`flows server COMMAND [options]`."""
     parser = argparse.ArgumentParser(
         prog="flows server", description="A background Prefect API server on 127.0.0.1 that `flows run` reuses "
-        "(saves Prefect's 10-20 s start-up per run). State lives in PREFECT_HOME (default ~/.local/state/peakdata/prefect).")
+        "(saves Prefect's 10-20 s start-up per run). State lives in PREFECT_HOME "
+        "(default ~/.local/state/peakdata/prefect).")
     sub = parser.add_subparsers(dest="command", required=True)
     begin = sub.add_parser("start", help="start the server in the background and wait until it answers")
     begin.add_argument("--port", type=int, default=None,

@@ -115,6 +115,7 @@ class _Lock:
         if previous.get("host") == storage.HOST and previous.get("pid") and not process_alive(int(previous["pid"])):
             log.warning("took over the lock of %s: %s (that process no longer runs)", self.root, describe(previous))
         os.ftruncate(fd, 0)
+        self.holder.pop("heartbeat_at", None)  # the kernel's flock needs no heartbeat
         os.pwrite(fd, json.dumps(self.holder, indent=1).encode() + b"\n", 0)
         self._fd = fd
 
@@ -157,7 +158,15 @@ class _Lock:
             fs.pipe_file(path, self._payload(), mode="create")
         except FileExistsError:
             return False
-        except TypeError:  # a back-end without create mode: check, then write (a short race window)
+        except FileNotFoundError as exc:  # S3: NoSuchBucket
+            raise storage.StorageError(f"cannot write to {self.root}: {exc} (create the bucket first, or check "
+                                       "--out and the endpoint in --storage-options / AWS_ENDPOINT_URL)") from exc
+        except PermissionError as exc:
+            raise storage.StorageError(f"cannot write to {self.root}: access denied ({exc}); check the "
+                                       "credentials (AWS_ACCESS_KEY_ID..., fsspec config, --storage-options)") from exc
+        except TypeError as exc:  # a back-end without create mode: check, then write (a short race window)
+            if "mode" not in str(exc):
+                raise
             if fs.exists(path):
                 return False
             fs.pipe_file(path, self._payload())
@@ -174,7 +183,8 @@ class _Lock:
         except (FileExistsError, FileNotFoundError):
             return False
         except OSError as exc:
-            if "Precondition" in str(exc) or "412" in str(exc) or "conditional" in str(exc).lower():
+            text = str(exc).lower().replace("-", "")
+            if "precondition" in text or "412" in text or "conditional" in text:  # S3 PreconditionFailed
                 return False
             raise
         return True

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from flows.sources.commoncrawl import DEFAULT_BASE_URL
 from flows.sources.local import INPUT_SUFFIXES, InputError, expand_inputs, is_remote
 
+DNS_TIMEOUT_S = 5.0
 CRAWL_NAME = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 # Typical compressed sizes of one Common Crawl file (2023-2025 crawls): what a census would download.
 TYPICAL_FILE_BYTES = {"warc": 1.1e9, "wet": 1.5e8, "wat": 3.0e8}
@@ -96,6 +100,30 @@ def check_out(out: str | None) -> None:
             from None
 
 
+def check_host(args: Mapping[str, Any]) -> None:
+    """The crawl's server has a name that resolves: offline, the run stops here instead of after its retries."""
+    from urllib.parse import urlsplit
+
+    base = args.get("base_url") or ""
+    host = urlsplit(base).hostname if base.startswith(("http://", "https://")) else None
+    if not args.get("crawl") or not host:
+        return
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(socket.getaddrinfo, host, None)
+    try:
+        future.result(timeout=DNS_TIMEOUT_S)
+    except socket.gaierror:
+        raise UsageError(network_advice(base, _Unreachable())) from None
+    except TimeoutError:
+        pass  # a slow resolver is not proof of being offline: the read itself will tell
+    finally:
+        pool.shutdown(wait=False)
+
+
+class _Unreachable(OSError):
+    reason = "connection"
+
+
 def census_refusal(crawl: str, fmt: str, n_files: int) -> str:
     size = n_files * TYPICAL_FILE_BYTES.get(fmt, TYPICAL_FILE_BYTES["warc"])
     return (f"--crawl {crawl} without --files or --file-fraction would read all {n_files:,} {fmt} files "
@@ -116,7 +144,8 @@ def check_census(args: Mapping[str, Any]) -> None:
     crawls = args.get("crawl") or []
     if not crawls or args.get("census") or args.get("files") is not None or args.get("file_fraction") is not None:
         return
-    from flows.sources.commoncrawl import ListingError, RemoteReadError, read_listing
+    from flows.sources.commoncrawl import ListingError, read_listing
+    from flows.sources.remote import RemoteReadError
 
     fmt = args.get("format") or "warc"
     listing = args.get("listing")
@@ -145,6 +174,44 @@ def _missing_local_dir(out: str | None) -> bool:
     return bool(out) and not is_remote(out) and not Path(out).expanduser().is_dir()
 
 
+def early_args(flow_name: str, argv: list[str]) -> dict[str, Any]:
+    """The options preflight checks, read from the command line before the flow (and Prefect) is imported.
+
+    Only options whose meaning is the same in every flow are read; the flow's own parser reads all of them
+    again afterwards and reports anything else (unknown options, wrong types).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    for name in ("input", "crawl"):
+        parser.add_argument(f"--{name}", action="append")
+    for name in ("out", "format", "listing", "base_url"):
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name)
+    for name in ("files", "records_per_file", "draws", "workers", "demo_records", "demo_files", "bootstrap"):
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=_number(int))
+    for name in ("file_fraction", "high_threshold", "low_threshold", "high_percentile", "low_percentile"):
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=_number(float))
+    parser.add_argument("--census", action="store_true")
+    known, _ = parser.parse_known_args(argv)
+    args = {k: v for k, v in vars(known).items() if v is not None}
+    if flow_name in ("crawl-sample", "quality-audit"):
+        args.setdefault("format", "warc")
+        args.setdefault("base_url", DEFAULT_BASE_URL)
+    else:
+        args.pop("census", None)
+    return args
+
+
+def _number(kind: type) -> Any:
+    """A converter that leaves a malformed number to the flow's own parser (which names the option)."""
+    def convert(text: str) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            return None
+    return convert
+
+
 def preflight(flow_name: str, args: Mapping[str, Any]) -> None:
     """All checks that apply to the options a flow was given; raises UsageError on the first problem."""
     check_ranges(args)
@@ -156,6 +223,7 @@ def preflight(flow_name: str, args: Mapping[str, Any]) -> None:
     elif flow_name in READS_RUN and _missing_local_dir(args.get("out")):
         raise UsageError(f"run directory {args['out']!r} does not exist; create it with `flows run quality-audit` "
                          "or `flows run crawl-sample` first")
+    check_host(args)
     if "census" in args:
         check_census(args)
 

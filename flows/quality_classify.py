@@ -1,4 +1,6 @@
-"""quality-classify: quality signals and a quality score per document (annotate), then tiers (decide)."""
+"""quality-classify: quality signals, the heuristic-chain decision and a quality score per document (annotate),
+then tiers (decide): low = fails the chain, medium = passes it, high = passes it and reaches the scorer's
+calibrated threshold for the document's language (docs/readme/classifiers.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import polars as pl
 from prefect import flow, task
 
 from filters.classifiers import load_scorer
+from filters.classifiers.quality import annotate_quality
 from filters.classifiers.tiers import TierThresholds, tier_thresholds, tiers_frame
 from flows import storage
 from flows.crawl_sample import DEFAULT_OUT
@@ -35,29 +38,27 @@ def score_shard(documents: str, quality: str, scorer_spec: dict, digest: str) ->
     finished = load_finished(quality, digest)
     if finished is not None:
         return finished | {"reused": True}
-    from filters.signals import compute_signals  # datatrove's word lists: imported by the stage that uses them
-
     scorer = load_scorer(**scorer_spec)
     writer = None
     rows = 0
     with storage.open_read(documents) as f:  # a path or a URL of the run directory's storage
-        texts = pl.read_parquet(f, columns=["doc_id", "text"])
-    for batch in texts.iter_slices(BATCH_ROWS):
-        signals = compute_signals(batch["text"])
-        scores = scorer.score(batch["text"].to_list())
-        table = pl.concat([batch.select("doc_id"), signals], how="horizontal").with_columns(
-            quality_score=pl.Series(scores, dtype=pl.Float64)
-        ).to_arrow()
+        texts = pl.read_parquet(f)
+    names = [c for c in ("doc_id", "text", "lang") if c in texts.columns]
+    for batch in texts.select(names).iter_slices(BATCH_ROWS):
+        # signals, guard features, quality_score, heuristic_keep/_reason (and lang): filters/classifiers/quality.py
+        annotated = annotate_quality(batch["text"], scorer, batch["lang"] if "lang" in names else None)
+        table = pl.concat([batch.select("doc_id"), annotated], how="horizontal").to_arrow()
         writer = writer or ShardWriter(quality, table.schema)
         writer.write(table)
         rows += table.num_rows
     if writer is None:  # an empty documents shard still gets an (empty) quality shard
-        empty = pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64})
+        empty = pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64, "heuristic_keep": pl.Boolean,
+                                     "heuristic_reason": pl.String, **({"lang": pl.String} if "lang" in names else {})})
         write_table(quality, empty.to_arrow())
     else:
         writer.commit()
     result = {"shard": storage.name(quality), "documents": rows, "scorer": scorer.name, "device": scorer.device,
-              "params_digest": digest}
+              "lang": "lang" in names, "params_digest": digest}
     write_json(finished_marker(quality), result)
     return result
 
@@ -93,6 +94,7 @@ def quality_classify(
     low_threshold: float | None = None,
     high_percentile: float | None = None,
     low_percentile: float | None = None,
+    per_language: bool = True,
     workers: int | None = None,
     runner: Runner = "auto",
     dask_address: str | None = None,
@@ -108,10 +110,12 @@ def quality_classify(
         device: Where classifiers run: auto (GPU when present), cpu or cuda.
         backend: fastText backend: auto (PyTorch on a GPU, native on the CPU), fasttext or torch.
         positive_label: The fastText label meaning good quality (auto-detected, e.g. __label__hq).
-        high_threshold: quality_score at or above which a document is high quality.
-        low_threshold: quality_score below which a document is low quality.
-        high_percentile: Instead of high_threshold: the top (100 - P)% of documents are high quality.
-        low_percentile: Instead of low_threshold: the bottom P% of documents are low quality.
+        high_threshold: quality_score at or above which a document that passes the heuristic chain is high
+            (default: the scorer's calibration in its model card; required for a scorer without one).
+        low_threshold: quality_score below which a document is low even when it passes the chain.
+        high_percentile: Instead of high_threshold: the top (100 - P)% of scores are high.
+        low_percentile: Instead of low_threshold: the bottom P% of scores are low.
+        per_language: Take percentiles within each language (lang column) rather than over the whole run.
         workers: Parallel workers (default: the number of cores).
         runner: Task runner: auto (worker processes for large GIL-bound stages, else threads), threads,
             processes or dask.
@@ -127,8 +131,9 @@ def quality_classify(
     spec = {"spec": classifier, "device": device, "backend": backend, "positive_label": positive_label}
     # The scorer's name and the model file's identity decide whether stored scores may be reused.
     model = Path(classifier) if classifier and Path(classifier).is_file() else None
-    identity = {"scorer": load_scorer(**spec).name, "model": _file_identity(model), "positive_label": positive_label,
-                "version": 1}
+    scorer = load_scorer(**spec)
+    identity = {"scorer": scorer.name, "model": _file_identity(model), "positive_label": positive_label,
+                "version": 2}
     for table in ("quality", "tiers"):
         prune(run.table(table), {storage.name(shard) for shard in documents})
     calls = []
@@ -139,13 +144,20 @@ def quality_classify(
     failures = [{"shard": c["documents"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]
     scored = [r for r in results if isinstance(r, dict)]
+    if not scored:
+        return {"shards": scored, "failures": failures, "thresholds": None, "scorer": None, "device": None}
+    columns = ["doc_id", "quality_score", "heuristic_keep", "heuristic_reason"]
+    columns += ["lang"] if all(r.get("lang") for r in scored) else []
+    # thresholds belong to the scorer: given numbers or percentiles (within language), else its model card's
+    # calibration; a scorer with neither is a plain error (filters/classifiers/tiers.py)
     thresholds = tier_thresholds(
-        _scan([run.path("quality", r["shard"]) for r in scored], ["quality_score"]),
+        _scan([run.path("quality", r["shard"]) for r in scored], columns[1:]),
         TierThresholds(high=high_threshold, low=low_threshold, high_percentile=high_percentile,
                        low_percentile=low_percentile),
+        calibration=scorer.calibration, per_language=per_language,
     )
     for r in scored:
-        frame = _scan([run.path("quality", r["shard"])], ["doc_id", "quality_score"]).collect()
+        frame = _scan([run.path("quality", r["shard"])], columns).collect()
         write_table(run.path("tiers", r["shard"]), tiers_frame(frame, thresholds).to_arrow())
     return {"shards": scored, "failures": failures, "thresholds": thresholds.as_dict(),
-            "scorer": scored[0]["scorer"] if scored else None, "device": scored[0]["device"] if scored else None}
+            "scorer": scored[0]["scorer"], "device": scored[0]["device"], "agreement": scorer.agreement}

@@ -129,7 +129,11 @@ class ShardWriter:
         self.path = os.fspath(location)
         self._pending = storage.PendingWrite(self.path)
         try:
-            self._writer = pq.ParquetWriter(self._pending.file, schema, compression=PARQUET_COMPRESSION)
+            sink: Any = self._pending.file
+            if self._pending.local:  # Arrow's own file I/O on the temporary path: no Python file object in between
+                self._pending.file.close()
+                sink = self._pending.tmp
+            self._writer = pq.ParquetWriter(sink, schema, compression=PARQUET_COMPRESSION)
         except BaseException:
             self._pending.discard()
             raise

@@ -100,7 +100,7 @@ def configure(options: str | dict | None, location: str | None = None) -> dict[s
     parsed = parse_options(options)
     if not parsed:
         return {}
-    known = set(fsspec.available_protocols())
+    known = set(fsspec.available_protocols()) | set(fsspec.registry)
     if all(isinstance(v, dict) for v in parsed.values()) and set(parsed) <= known:
         by_protocol = parsed
     else:

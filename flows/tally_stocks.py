@@ -56,7 +56,9 @@ def tally_stocks(
     storage_options: str | None = None,
     wait: bool = False,
 ) -> dict:
-    """Count tokens and tally stocks; writes OUT/tokens/, OUT/stocks.parquet and OUT/stocks.json.
+    """Count tokens and tally stocks; writes OUT/tokens/, stocks.parquet, stock_replicates.parquet, stocks.json.
+
+    Refuses (ValueError, in plain words) the documents of a sampled crawl whose design manifest.json lacks.
 
     Args:
         out: Run directory holding documents/ (and dedup/, tiers/ when those stages ran).

@@ -377,14 +377,15 @@ def _tier_result(name: str, d: TierDraws, spec: TierSpec, years: np.ndarray, sta
     return out
 
 
-def _supply_block(scn: Scenario, sims: Mapping[str, TierDraws], results: Mapping[str, Any]) -> dict[str, Any]:
+def _supply_block(scn: Scenario, results: Mapping[str, Any]) -> dict[str, Any]:
     """forecast.json's `supply`: the chain of every all-languages tier in words, the floor, growth and warnings."""
     echo = scn.settings["measured"]
     growth = echo["growth"]
     if growth.get("source") == "measured":
         rate = growth["measured_rate"]
-        g_text = (f"web stock growth measured from the new content of {len(growth['per_crawl'])} later crawl(s) "
-                  f"over {growth['span_years']:.2f} years: {rate['estimate']:.1%}/yr "
+        used = sum(1 for c in growth["per_crawl"].values() if c.get("used"))
+        g_text = (f"web stock growth measured from the text new to the crawler in {used} later crawl(s) over "
+                  f"{growth['span_years']:.2f} years: {rate['estimate']:.1%}/yr "
                   f"[{rate['ci90'][0]:.1%}, {rate['ci90'][1]:.1%}] (median [90% interval])")
     else:
         g_text = (f"web stock growth: published rate ({growth.get('published', 'the scenario stock growth')}), "
@@ -395,11 +396,11 @@ def _supply_block(scn: Scenario, sims: Mapping[str, TierDraws], results: Mapping
         flags.append("small sample: the measured factors rest on few files (see stocks.json supply.warnings)")
     for group, what in echo["widened"].items():
         flags.append(f"{group}: {', '.join(what)} had no replicate spread; a deliberately wide range was used "
-                     "(docs/readme/forecast.md, 'Unknown uncertainty')")
+                     "(docs/readme/forecast.md, measured scenario, 'Unknown uncertainty')")
     return {"level": "ci90", "text": "; ".join(lines), "chain": {t: r["supply"]["text"] for t, r in results.items()
                                                                   if "supply" in r},
             "growth": {**growth, "text": g_text}, "floor": echo["floor"], "small_sample": echo["small_sample"],
-            "warnings": [*echo["warnings"], *flags], "replicates": echo["replicates"],
+            "warnings": [*echo["warnings"], *flags], "replicates": echo["replicates"], "census": echo["census"],
             "stocks_chain": echo["stocks_chain"],
             "replaces": "measured dedup survival × tier share replace epoch2024's usable fraction (quality "
                         "filtering + dedup); web stock, repetition multiplier and demand stay epoch2024's"}
@@ -446,7 +447,7 @@ def summarize(scn: Scenario, sims: Mapping[str, TierDraws], sampler: Sampler, dr
     }
     out: dict[str, Any] = {"scenario": scn.name, "tiers": tiers}
     if "measured" in scn.settings:
-        out["supply"] = _supply_block(scn, sims, tiers)
+        out["supply"] = _supply_block(scn, tiers)
         groups = scn.settings["measured"].get("groups") or {}
         for lang, block in languages.items():
             block.update(groups.get(lang) or {})

@@ -364,7 +364,7 @@ def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dic
                                          share, f"{src}: group {group} share of " + " + ".join(members))}),
                                      floor=floor)
     echo = {"stocks_json": None, "replicates_file": supply.source, "replicates": supply.replicates,
-            "level": supply.level, "cumulative": cumulative, "order": order_cfg,
+            "level": supply.level, "census": supply.census, "cumulative": cumulative, "order": order_cfg,
             "languages": langs, "skipped": skipped, "small_sample": supply.small_sample,
             "warnings": supply.warnings, "stocks_chain": supply.stocks_chain,
             "widened": {_group_key(g): v.widened for g, v in supply.groups.items() if v.widened},

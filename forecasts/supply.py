@@ -8,7 +8,8 @@ The measured factors are read per bootstrap replicate from `stock_replicates.par
 takes one replicate index for all of them (`REPLICATE_STREAM`), so shares of one draw sum to at most 1 and a
 cumulative tier ("medium or better") is the sum of its members within the draw. A factor whose replicates do not
 vary (one file in a stratum, a cell of zeros, no bootstrap) has unknown, not zero, uncertainty: it is replaced by
-a documented wide distribution centred on its estimate (WIDE_*), and listed in `widened`.
+a documented wide distribution centred on its estimate (WIDE_*), and listed in `widened` — unless the run is a
+census of its strata (every file read), where no spread is the truth.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class MeasuredSupply:
     warnings: list[str]
     stocks_chain: str
     source: str
+    census: bool = False  # every file of every stratum read: the factors have no sampling error
 
 
 def _spread(x: np.ndarray) -> float:
@@ -71,6 +73,14 @@ def _spread(x: np.ndarray) -> float:
 
 def _degenerate(x: np.ndarray, point: float) -> bool:
     return len(x) == 0 or _spread(x) <= 1e-9 * max(1.0, abs(point))
+
+
+def is_census(stocks: Mapping[str, Any]) -> bool:
+    """Did the run read every file of every stratum? Then replicates without spread are exact, not unknown."""
+    strata = (stocks.get("design") or {}).get("strata") or {}
+    return bool(strata) and all(
+        isinstance(h, Mapping) and float(h.get("population_files") or 0) > 0
+        and float(h.get("sampled_files") or 0) >= float(h.get("population_files") or 0) for h in strata.values())
 
 
 def _rng(seed: int, what: str) -> np.random.Generator:
@@ -88,6 +98,8 @@ def wide_shares(points: Mapping[str, float], n: int, rng: np.random.Generator) -
     """Tier shares of unknown uncertainty: Dirichlet(c × point shares), so each draw's shares still sum to theirs."""
     names = [t for t, p in points.items() if p > 0]
     total = sum(points[t] for t in names)
+    if not names:
+        return {t: np.zeros(n) for t in points}
     g = np.column_stack([rng.gamma(WIDE_DIRICHLET_CONCENTRATION * points[t] / total, size=n) for t in names])
     g *= total / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
     out = {t: np.zeros(n) for t in points}
@@ -116,8 +128,13 @@ def _estimate(block: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and v == v else None
 
 
-def _read_replicates(path: Path) -> tuple[dict[tuple[str, str], np.ndarray], int]:
-    """{(group, quantity): values for replicates 0..B} from the long table; checks it is complete."""
+def _read_replicates(path: Path) -> tuple[dict[tuple[str, str], np.ndarray], int, dict[tuple[str, str], float]]:
+    """{(group, quantity): values for replicates 0..B} from the long table; checks it is complete.
+
+    NaN marks a replicate in which the group holds no tokens (a ratio 0/0): a fraction or share is then 0 (the
+    group's supply in that draw is nil, as its product says), a new-content share takes the point estimate (no
+    information). The third value is the share of such replicates per (group, quantity).
+    """
     if not path.is_file():
         raise ValueError(f"{path} is missing: stocks.json's supply block names it as its replicates file "
                          "(rerun `flows run tally-stocks`)")
@@ -127,20 +144,27 @@ def _read_replicates(path: Path) -> tuple[dict[tuple[str, str], np.ndarray], int
         raise ValueError(f"{path}: needs columns {sorted(need)}, has {df.columns}")
     df = df.select(pl.col("replicate").cast(pl.Int64), pl.col("group").cast(pl.String),
                    pl.col("quantity").cast(pl.String), pl.col("value").cast(pl.Float64))
-    bad = df.filter(pl.col("value").is_null() | ~pl.col("value").is_finite() | (pl.col("value") < 0))
+    bad = df.filter(pl.col("value").is_null() | pl.col("value").is_infinite() | (pl.col("value") < 0))
     if bad.height:
         r = bad.row(0, named=True)
         raise ValueError(f"{path}: {bad.height} values are missing, infinite or negative, e.g. {r['quantity']} of "
                          f"group {r['group']!r} in replicate {r['replicate']}")
     b = int(df["replicate"].max() or 0)
     out: dict[tuple[str, str], np.ndarray] = {}
+    nan_share: dict[tuple[str, str], float] = {}
     for (group, quantity), part in df.sort("replicate").group_by(["group", "quantity"], maintain_order=True):
         reps = part["replicate"].to_numpy()
         if len(reps) != b + 1 or not np.array_equal(reps, np.arange(b + 1)):
             raise ValueError(f"{path}: {quantity} of group {group!r} has {len(reps)} rows, expected one per "
                              f"replicate 0..{b}")
-        out[(str(group), str(quantity))] = part["value"].to_numpy()
-    return out, b
+        values = part["value"].to_numpy().copy()
+        nan = np.isnan(values)
+        if nan.any():
+            nan_share[(str(group), str(quantity))] = float(nan[1:].mean()) if b else 1.0
+            fill = values[0] if str(quantity).startswith("new_content:") and not nan[0] else 0.0
+            values[nan] = fill
+        out[(str(group), str(quantity))] = values
+    return out, b, nan_share
 
 
 def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any], seed: int) -> MeasuredSupply:
@@ -152,9 +176,21 @@ def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any]
     if "*" not in supply["groups"]:
         raise ValueError("stocks.json supply.groups has no '*' (all languages) group")
     path = run_dir / str(supply.get("replicates_file") or "stock_replicates.parquet")
-    table, b_found = _read_replicates(path)
-    b = b_found if b_found > 0 else FALLBACK_REPLICATES
+    table, b_found, nan_share = _read_replicates(path)
+    census = is_census(stocks)
+    b = b_found if b_found > 0 else (1 if census else FALLBACK_REPLICATES)
+    if b_found == 0 and census:  # no bootstrap needed: every replicate is the point estimate
+        table = {k: np.full(2, v[0]) for k, v in table.items()}
+
+    def unknown(reps: np.ndarray, point: float) -> bool:
+        """No spread and no census: the variance could not be estimated, so it is unknown, not zero."""
+        return not census and (b_found == 0 or _degenerate(reps, point))
+
     warnings = [str(w) for w in (supply.get("warnings") or [])]
+    for group in sorted({g for g, q in nan_share if not q.startswith("new_content:")}):
+        worst = max(v for (g, q), v in nan_share.items() if g == group and not q.startswith("new_content:"))
+        warnings.append(f"{'all languages' if group == '*' else group}: {worst:.0%} of the replicates hold no "
+                        "tokens of it (zero supply in those draws)")
 
     def values(group: str, quantity: str) -> tuple[float, np.ndarray] | None:
         series = table.get((group, quantity))
@@ -169,7 +205,7 @@ def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any]
         surv = values(group, "dedup_survival")
         if surv is None:
             raise ValueError(f"{path}: no dedup_survival replicates for group {group!r}")
-        if _degenerate(surv[1], surv[0]) or b_found == 0:
+        if unknown(surv[1], surv[0]):
             surv_r = wide_fraction(surv[0], b, _rng(seed, f"{group}.survival"), hi=0.98)
             widened.append("dedup_survival")
         else:
@@ -179,7 +215,7 @@ def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any]
             ls = values(group, "lang_share")
             if ls is None:
                 raise ValueError(f"{path}: no lang_share replicates for language {group!r}")
-            if _degenerate(ls[1], ls[0]) or b_found == 0:
+            if unknown(ls[1], ls[0]):
                 lang = wide_fraction(ls[0], b, _rng(seed, f"{group}.lang_share"), lo=1e-4)
                 widened.append("lang_share")
             else:
@@ -189,7 +225,7 @@ def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any]
             raise ValueError(f"{path}: no share:<tier> replicates for group {group!r}")
         shares = {t: values(group, f"share:{t}") for t in share_q}
         points = {t: v[0] for t, v in shares.items() if v is not None}
-        if b_found == 0 or any(points[t] > 0 and _degenerate(shares[t][1], points[t])  # type: ignore[index]
+        if any(points[t] > 0 and unknown(shares[t][1], points[t])  # type: ignore[index]
                                for t in points):
             tier_shares = wide_shares(points, b, _rng(seed, f"{group}.shares"))
             widened.append("tier shares")
@@ -212,20 +248,20 @@ def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any]
                                "estimate": _estimate(floor_block), "ci90": floor_block.get("ci90")}
     fl = values("*", "floor_tokens")
     if fl is not None and fl[0] > 0:
-        if _degenerate(fl[1], fl[0]) or b_found == 0:
+        if unknown(fl[1], fl[0]):
             floor = wide_tokens(fl[0], b, _rng(seed, "floor"))
             floor_info["widened"] = True
         else:
             floor = fl[1]
-    growth, growth_info = _growth(stocks, supply, table, b, b_found, cfg, seed, warnings)
+    growth, growth_info = _growth(stocks, supply, table, b, b_found, cfg, seed, warnings, census)
     return MeasuredSupply(b, float(supply.get("level", 0.9)), groups, floor, floor_info, growth, growth_info,
                           bool(supply.get("small_sample", False)), warnings, str(supply.get("chain") or ""),
-                          str(path))
+                          str(path), census)
 
 
 def _growth(stocks: Mapping[str, Any], supply: Mapping[str, Any], table: Mapping[tuple[str, str], np.ndarray],
-            b: int, b_found: int, cfg: Mapping[str, Any], seed: int,
-            warnings: list[str]) -> tuple[np.ndarray | None, dict[str, Any]]:
+            b: int, b_found: int, cfg: Mapping[str, Any], seed: int, warnings: list[str],
+            census: bool) -> tuple[np.ndarray | None, dict[str, Any]]:
     """Yearly growth factor of the web stock per replicate, from the share of new text in each later crawl.
 
     A crawl k taken Δt_k years after crawl k−1 whose distinct text is new in a share n_k grew the text seen by
@@ -264,7 +300,8 @@ def _growth(stocks: Mapping[str, Any], supply: Mapping[str, Any], table: Mapping
         if series is None or gap <= 0:
             continue
         point, reps = float(series[0]), series[1:]
-        widened = b_found == 0 or _degenerate(reps, point)
+        widened = not census and (b_found == 0 or _degenerate(reps, point))
+        reps = np.full(b, point) if census and b_found == 0 else reps
         if widened:
             reps = wide_fraction(point, b, _rng(seed, f"new_content.{c}"), lo=1e-3)
         per_crawl[c] = {"new_content": point, "after": prev, "years_after": round(gap, 3), "widened": widened}

@@ -2,13 +2,16 @@
 
 The sampling unit is the input file. crawl-sample draws `n_h` of the `N_h` files of stratum `h` uniformly
 without replacement (inclusion probability `pi_f`) and reads each record of a drawn file with probability
-`r_f`. A document's Horvitz–Thompson weight is therefore `w_f = 1 / (pi_f * r_f)` and the estimated total of
-any per-document quantity y is `sum_f w_f * y_f`, where y_f sums y over the file's sampled documents.
+`r_f`. A document's Horvitz–Thompson weight is `w_f = 1 / (pi_f * r_f)`; where the stratum's total file bytes
+are known the weights are calibrated to them (the ratio estimator: tokens per byte varies far less between files
+than tokens per file).
 
-Intervals come from the Rao–Wu rescaling bootstrap over files within strata (resample n_h − 1 of the n_h files
-with replacement, rescale with the finite-population factor), vectorised as a replicate-weight matrix
-(B × files) times a per-file totals matrix (files × cells). A census stratum (n_h = N_h, every record read)
-contributes no variance, so a census's interval collapses to its total.
+Intervals come from the Rao–Wu rescaling bootstrap over files within strata, re-calibrated per replicate and
+vectorised as a replicate-weight matrix (B × files) times a per-file totals matrix (files × cells), then widened
+on the log scale by t(0.95, df) / z(0.95) with kurtosis-adjusted Satterthwaite degrees of freedom. What the data
+cannot estimate (one file in a stratum, a cell no sampled file holds) is carried as documented width inside the
+replicates. A census stratum contributes no variance, so a census's interval collapses to its total.
+docs/readme/stocks.md has the coverage simulation behind these choices.
 """
 
 from __future__ import annotations
@@ -316,15 +319,6 @@ def widen(point_values: np.ndarray, replicates: np.ndarray, power: float) -> np.
     with np.errstate(divide="ignore", invalid="ignore"):
         out[ok] = p[ok] * np.exp(power[ok] * np.log(replicates[ok] / p[ok]))
     return out
-
-
-def unestimable_files(design: FileDesign) -> np.ndarray:
-    """Boolean mask of files in strata whose variance cannot be estimated (one sampled file, not a census)."""
-    mask = np.zeros(design.n_files, dtype=bool)
-    for h, idx in design.strata().items():
-        if not design.variance_estimable(h):
-            mask[idx] = True
-    return mask
 
 
 def zero_cell_quantile(u: np.ndarray) -> np.ndarray:

@@ -388,7 +388,7 @@ def build_stock_tables(
     if unmatched.len():
         raise ValueError(f"{unmatched.len()} source files are not in manifest sampling.files, e.g. {unmatched[0]!r}")
     frame = frame.drop("source_file").with_columns(
-        crawl=pl.col("crawl").fill_null(pl.col("_stratum")),
+        crawl=pl.col("crawl").fill_null(pl.col("_stratum").str.split(":").list.first()),  # local:take-all → local
         lang=pl.col("lang").fill_null("unknown"),
         tld=pl.col("tld").fill_null("unknown"),
         tier=pl.col("tier").fill_null("unscored"),

@@ -55,8 +55,13 @@ def _interval(series: np.ndarray) -> list[float] | None:
     return [float(min(lo, series[0])), float(max(hi, series[0]))]
 
 
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
 def _point(series: np.ndarray, unit: str, **extra: object) -> dict:
-    return {"estimate": float(series[0]), "ci90": _interval(series), "unit": unit, **extra}
+    """Estimate (replicate 0) and interval; null where nothing was sampled to measure it (e.g. no tokens)."""
+    return {"estimate": _finite(series[0]), "ci90": _interval(series), "unit": unit, **extra}
 
 
 def _per_file(frame: pl.DataFrame, keep: str | None, tiers: list[str], n_files: int) -> np.ndarray:
@@ -83,11 +88,12 @@ def _totals(y: np.ndarray, inputs: SupplyInputs, key: int) -> np.ndarray:
     return np.vstack([est.estimate, np.maximum(est.replicates, 0.0)])
 
 
-def _cross_file_duplicates(frame: pl.DataFrame, tiers: list[str], weights: np.ndarray) -> tuple[np.ndarray, int]:
+def _cross_file_duplicates(frame: pl.DataFrame, tiers: list[str], weights: np.ndarray,
+                           design: FileDesign) -> tuple[np.ndarray, int]:
     """HT estimate (1 + B, tiers) of tokens duplicating an earlier copy in another file of the same crawl.
 
     Each document kept within its file is paired with the nearest earlier sampled copy (by row) in another file
-    of its crawl; a pair counts w_d · w_e · tokens_d (joint inclusion ≈ product). Exact for a census, unbiased
+    of its crawl; a pair counts tokens_d / π_de, π_de the joint inclusion of the two files. Exact for a census, unbiased
     when a text has at most two copies in a crawl; with three or more in a sparse sample the removal is
     overstated (survival low). Returns the estimate and the number of sampled pairs.
     """
@@ -100,11 +106,19 @@ def _cross_file_duplicates(frame: pl.DataFrame, tiers: list[str], weights: np.nd
         .with_columns(_prev_file=pl.col("_file").shift(1).over("crawl", "_component"))
         .filter(pl.col("_prev_file").is_not_null(), pl.col("_prev_file") != pl.col("_file"))
     )
+    # Two distinct files of one stratum are drawn together with probability n(n−1)/(N(N−1)), not (n/N)²:
+    # each pair's product weight is corrected by n(N−1)/(N(n−1)) (1 when the stratum is a census).
+    factor = np.ones(design.n_files)
+    for h, idx in design.strata().items():
+        n, big_n = len(idx), design.population_files[h]
+        if 1 < n < big_n:
+            factor[idx] = n * (big_n - 1) / (big_n * (n - 1))
     for j, t in enumerate(tiers):
         sub = earlier.filter(pl.col("tier") == t)
         if sub.height:
-            out[:, j] = pair_replicates(sub["_file"].to_numpy(), sub["_prev_file"].to_numpy(),
-                                        sub["tokens"].to_numpy(), weights)
+            f_d = sub["_file"].to_numpy()
+            out[:, j] = pair_replicates(f_d, sub["_prev_file"].to_numpy(),
+                                        sub["tokens"].to_numpy() * factor[f_d], weights)
     return out, earlier.height
 
 
@@ -140,11 +154,11 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
         raw = _totals(_per_file(mine, None, tiers, design.n_files), inputs, 0)
         if crawl_wide and not census:
             kept = _totals(_per_file(mine, "keep_file_dedup", tiers, design.n_files), inputs, 1)
-            dup, pairs = _cross_file_duplicates(mine, tiers, weights)
+            dup, pairs = _cross_file_duplicates(mine, tiers, weights, design)
             kept = np.clip(kept - dup, 0.0, None)
             scope, method = "crawl-wide", (
                 f"within-file dedup minus cross-file duplicates of the crawl estimated from {pairs} sampled pairs "
-                "(Horvitz-Thompson for pairs, w_d·w_e)")
+                "(Horvitz-Thompson for pairs: tokens / joint inclusion of the two files)")
         else:
             kept = _totals(_per_file(mine, "keep_dedup", tiers, design.n_files), inputs, 1)
             scope = "crawl-wide" if census else "sample upper bound, widened"
@@ -168,7 +182,7 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
         rows += [(g, "lang_share", lang_share), (g, "dedup_survival", survival)]
         rows += [(g, f"share:{t}", shares[:, j]) for j, t in enumerate(tiers)]
         out_groups[g] = {
-            "lang_share": float(lang_share[0]),
+            "lang_share": _finite(lang_share[0]),
             "lang_share_ci90": _interval(lang_share) if g != "*" else [1.0, 1.0],
             "unit": "lang_share: fraction of raw tokens; documents, files: sampled counts",
             "dedup_survival": _point(survival, "fraction", scope=scope, method=method),

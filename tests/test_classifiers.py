@@ -28,22 +28,16 @@ from filters.classifiers import base as classifiers_base
 from filters.classifiers.evaluate import agreement, length_ambiguous_mask, load_human_labels
 from filters.classifiers.fasttext_native import load_fasttext
 from filters.classifiers.fasttext_torch import FastTextTokenizer, fnv1a, fnv1a_batch
-from filters.classifiers.features import (
-    FEATURES,
-    FUNCTION_WORDS,
-    PROSE_LINE_WORDS,
-    SHORT_LINE_WORDS,
-    features_from_counts,
-    quality_features,
-)
+from filters.classifiers.features import FEATURES
 from filters.classifiers.metrics import roc_auc
 
 WIKITEXT = Path("reference_text") / "wikitext-2-raw-test.raw"
 SMS = Path("low_quality") / "SMSSpamCollection.tsv"
 HUMAN = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
 # Measured with the shipped default_quality_model.json (docs/readme/classifiers.md); asserted with a small margin.
-DEFAULT_AUC = 0.948
-DEFAULT_AUC_HARD = 0.908
+# These 281 labels are the development set (they chose the global high threshold), not a held-out measurement.
+DEFAULT_AUC = 0.883
+DEFAULT_AUC_HARD = 0.777
 GENESIS = Path("reference_text") / "nltk-genesis-6langs.tar.gz"
 
 
@@ -211,7 +205,7 @@ def test_read_documents_formats(tmp_path: Path):
 
 def test_default_scorer_agrees_with_people(shared_data: Path):
     scorer = default_scorer()
-    assert scorer.name == "peakdata-default-v1" and scorer.device == "cpu"
+    assert scorer.name == "peakdata-default-v2" and scorer.device == "cpu"
     texts, labels = load_human_labels(shared_data / HUMAN)
     scores = scorer.score(texts)
     assert scores.dtype == np.float64 and ((scores > 0) & (scores < 1)).all()
@@ -220,73 +214,27 @@ def test_default_scorer_agrees_with_people(shared_data: Path):
     assert result["roc_auc"] >= DEFAULT_AUC - 0.002
     assert result["roc_auc_hard"] >= DEFAULT_AUC_HARD - 0.002
     assert result["roc_auc_hard"] > agreement(np.array([len(t) for t in texts], float), labels,
-                                               length_ambiguous_mask(texts, labels))["roc_auc_hard"] + 0.2
+                                               length_ambiguous_mask(texts, labels))["roc_auc_hard"] + 0.1
     assert load_scorer(None) is load_scorer("default")
     np.testing.assert_allclose(load_scorer("default").score(texts[:5]), scores[:5], rtol=1e-12)
 
 
 def test_default_scorer_is_not_english_only(shared_data: Path):
-    """Parallel prose (Genesis) in English, German and French scores alike: function words cover 18 languages."""
+    """Parallel prose (Genesis) in English, German and French scores alike (paragraphs of ~600 characters, one
+    per line, as extracted web text has them; the corpus files are hard-wrapped)."""
+    import re
     import tarfile
 
     medians = {}
     with tarfile.open(shared_data / GENESIS) as tar:
         for name in ("english-web", "german", "french"):
-            lines = tar.extractfile(f"corpora/genesis/{name}.txt").read().decode("latin-1").splitlines()
-            chunks = ["\n".join(lines[i:i + 30]) for i in range(0, 300, 30)]
+            text = " ".join(tar.extractfile(f"corpora/genesis/{name}.txt").read().decode("latin-1").split())
+            sentences = re.split(r"(?<=[.!?])\s+", text)
+            paragraphs = [" ".join(sentences[i:i + 6]) for i in range(0, 600, 6)]
+            chunks = ["\n".join(paragraphs[i:i + 6]) for i in range(0, 96, 6)]
             medians[name] = float(np.median(default_scorer().score(chunks)))
     assert min(medians.values()) > 0.75
     assert max(medians.values()) - min(medians.values()) < 0.2
-
-
-def _features_per_text(texts: pl.Series) -> pl.DataFrame:
-    """The feature table of features.py written per text, with lists (the definition; 2.5x slower than
-    `quality_features`, which must give exactly the same numbers)."""
-    el = pl.element()
-    text = pl.col("text").fill_null("")
-    lines = text.str.split("\n").list.eval(el.str.strip_chars()).list.eval(el.filter(el.str.len_chars() > 0))
-    line_words = el.str.count_matches(r"\S+")
-    words = text.str.extract_all(r"\S+")
-    counts = pl.DataFrame({"text": texts}).lazy().select(
-        chars=text.str.len_chars(),
-        n_lines=lines.list.len(),
-        mean_line=lines.list.eval(el.str.len_chars()).list.mean(),
-        longest_line=lines.list.eval(el.str.len_chars()).list.max(),
-        end_punct=lines.list.eval(el.str.contains(r"[.!?\"”']$").cast(pl.Int64)).list.sum(),
-        short_lines=lines.list.eval((line_words < SHORT_LINE_WORDS).cast(pl.Int64)).list.sum(),
-        prose_chars=lines.list.eval(
-            pl.when(line_words >= PROSE_LINE_WORDS).then(el.str.len_chars()).otherwise(0)).list.sum(),
-        n_words=words.list.len(),
-        function=words.list.eval(el.str.to_lowercase().is_in(FUNCTION_WORDS).cast(pl.Int64)).list.sum(),
-        alpha=text.str.count_matches(r"\S*\p{L}\S*"),
-        unique=words.list.n_unique(),
-        word_chars=words.list.eval(el.str.len_chars()).list.sum(),
-        digits=text.str.count_matches(r"\d"),
-        upper=text.str.count_matches(r"\p{Lu}"),
-        sentences=text.str.count_matches(r"[.!?](\s|$)"),
-    )
-    return features_from_counts(counts)
-
-
-FEATURE_EDGES = [
-    "", None, "  \n\n ", "\n\n", "x\n", "Hello world.\nfoo  bar\tbaz\u00a0qux\u2003x”",
-    "a\r\nb\rc\x0bd\x0ce\x85f\u2028g",
-    "İSTANBUL Für DIE\x1cund\x1fder THE The", "ΟΔΟΣ Σ σ", " ".join(["word"] * 25) + ".\n short line", "١٢٣ 123 ½",
-]
-
-
-def test_quality_features_equal_their_per_text_definition(shared_data: Path):
-    """The flat-frame computation gives exactly the per-text numbers: on real pages (the main content of the
-    1,050 pages of the signal benchmarks' WARCs, many languages; the people-labelled pages) and on edge cases
-    (empty, whitespace, case mappings, separators that are not \\s)."""
-    from benchmarks.signals import real_texts
-
-    pages = [t for texts in real_texts(shared_data).values() for t in texts]
-    labelled, _ = load_human_labels(shared_data / HUMAN)
-    for batch in (pl.Series(pages + labelled, dtype=pl.String), pl.Series(FEATURE_EDGES, dtype=pl.String)):
-        ours = quality_features(batch)
-        assert ours.columns == list(FEATURES)
-        assert ours.equals(_features_per_text(batch))
 
 
 def test_default_scorer_edge_cases():
@@ -296,9 +244,18 @@ def test_default_scorer_edge_cases():
 
 def test_default_model_is_reproducible_metadata():
     spec = default_scorer().spec
-    assert spec["training"]["command"] == "python -m filters.classifiers.build_default"
-    assert len(spec["coef"]) == len(spec["features"]) == len(spec["mean"]) == 14
-    assert spec["human_agreement"]["roc_auc"] == pytest.approx(DEFAULT_AUC, abs=0.001)
+    assert spec["training"]["command"] == "python tools/build_default_model.py"
+    assert spec["features"] == list(FEATURES)
+    assert len(spec["coef"]) == len(spec["features"]) == len(spec["mean"]) == len(FEATURES)
+    dev = spec["evaluation"]["development (dclm 281 human labels; used for the high threshold)"]
+    assert dev["roc_auc"] == pytest.approx(DEFAULT_AUC, abs=0.001)
+    # penalties can only lower the score: their fitted coefficients are not positive
+    coef = dict(zip(spec["features"], spec["coef"]))
+    assert all(coef[f] <= 0.05 for f in ("letter_deficit", "digit_excess", "symbol_excess", "long_run_frac",
+                                         "dup_line_frac", "compression_excess", "poverty"))
+    table = spec["agreement"]["tiers"]
+    assert sum(t["documents"] for t in table.values()) == 281
+    assert table["high"]["good_tokens"] / table["high"]["tokens"] > table["low"]["good_tokens"] / table["low"]["tokens"]
 
 
 def test_length_sorted_batches_cover_every_index_once():
@@ -331,12 +288,13 @@ def test_roc_auc_matches_pair_counting():
 def test_tiers_thresholds_and_percentiles():
     scores = np.array([0.95, 0.9, 0.89, 0.5, 0.49, 0.1, np.nan])
     assert assign_tiers(scores, 0.9, 0.5).tolist() == ["high", "high", "medium", "medium", "low", "low", None]
-    resolved = tier_thresholds(pl.DataFrame({"quality_score": scores}))
-    assert (resolved.high, resolved.low) == (0.9, 0.5)
+    with pytest.raises(ValueError, match="no high threshold"):  # no calibration, no numbers: no silent default
+        tier_thresholds(pl.DataFrame({"quality_score": scores}))
     frame = pl.DataFrame({"doc_id": [str(i) for i in range(100)], "quality_score": np.arange(100) / 100})
     top10 = tier_thresholds(frame.lazy(), TierThresholds(high_percentile=90, low_percentile=50))
     assert top10.high == pytest.approx(0.891) and top10.low == pytest.approx(0.495)
-    assert top10.as_dict() == {"high": top10.high, "low": top10.low, "high_percentile": 90, "low_percentile": 50}
+    assert top10.as_dict() == {"high": top10.high, "low": top10.low, "high_percentile": 90, "low_percentile": 50,
+                               "by_lang": {}, "source": "percentile of this run"}
     tiers = tiers_frame(frame, top10)
     assert tiers.columns == ["doc_id", "quality_score", "tier"]
     assert tiers["tier"].value_counts().sort("tier").rows() == [("high", 10), ("low", 50), ("medium", 40)]

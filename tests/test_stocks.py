@@ -320,6 +320,8 @@ def test_drawn_files_without_documents_count_as_zeros(tmp_path: Path) -> None:
     # (not [0, 0], which claimed certainty before issue 16), and the block says why.
     assert result["total"]["tokens"]["dedup"] == {"estimate": 0.0, "ci90": None, "unit": "tokens"}
     assert result["total"]["variance"].startswith("not estimable")
+    assert result["supply"]["groups"]["*"]["dedup_survival"]["estimate"] is None  # no tokens: nothing to measure
+    json.dumps(result, allow_nan=False)
 
 
 # --- issue 16: the design travels with the data; the measured factors of the supply chain ---------------------
@@ -441,3 +443,47 @@ def test_fewer_files_never_give_a_narrower_interval(tmp_path: Path) -> None:
     for quantity in range(3):
         assert widths[1][quantity] >= widths[2][quantity] >= widths[4][quantity] * 0.999, (quantity, widths)
     assert widths[1][0] > 0 and widths[1][1] > 0  # never zero width
+
+
+def _duplicated_crawl(root: Path, sampled: list[int], n_files: int = 20, pages: int = 300, seed: int = 0) -> Path:
+    """One crawl of `n_files` files in which every page has a copy in another file; only `sampled` files read."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for page in range(pages):
+        tokens = int(rng.integers(50, 500))
+        copies = rng.choice(n_files, 2 if page % 3 else 1, replace=False)  # 2/3 of pages twice, in two files
+        rows += [{"doc_id": f"p{page}-f{f}", "source_file": f"/crawl/file-{f:03d}.warc.gz", "crawl": "CC-MAIN-2024-10",
+                  "lang": "en", "tld": "com", "n_bytes": 4 * tokens, "tokens_cl100k_base": tokens,
+                  "exact_cluster": f"p{page}", "tier": ["high", "medium", "low"][page % 3], "_f": int(f)}
+                 for f in copies]
+    docs = pl.DataFrame(rows).filter(pl.col("_f").is_in(sampled))
+    for sub in ("documents", "tokens", "dedup", "tiers"):
+        (root / sub).mkdir(parents=True)
+    docs.select("doc_id", "source_file", "crawl", "lang", "tld", "n_bytes").write_parquet(root / "documents" / "a.parquet")
+    docs.select("doc_id", "tokens_cl100k_base").write_parquet(root / "tokens" / "a.parquet")
+    docs.select("doc_id", "exact_cluster", near_cluster="exact_cluster").write_parquet(root / "dedup" / "a.parquet")
+    docs.select("doc_id", "tier").write_parquet(root / "tiers" / "a.parquet")
+    files = [{"source_file": f"/crawl/file-{f:03d}.warc.gz", "stratum": "CC-MAIN-2024-10",
+              "inclusion_prob": len(sampled) / n_files, "record_rate": 1.0} for f in sampled]
+    (root / "manifest.json").write_text(json.dumps({"sampling": {
+        "strata": {"CC-MAIN-2024-10": {"population_files": n_files, "sampled_files": len(sampled)}}, "files": files}}))
+    return root
+
+
+def test_crawl_wide_dedup_survival_sees_duplicates_in_unsampled_files(tmp_path: Path) -> None:
+    census = build_stocks(_duplicated_crawl(tmp_path / "census", list(range(20))), bootstrap=50)[1]["supply"]
+    truth = census["groups"]["*"]["dedup_survival"]["estimate"]
+    assert census["groups"]["*"]["dedup_survival"]["scope"] == "crawl-wide"
+    rng = np.random.default_rng(1)
+    estimates, sample_bounds = [], []
+    for k in range(16):
+        sampled = sorted(rng.choice(20, 8, replace=False).tolist())  # 40% of the files
+        _, result = build_stocks(_duplicated_crawl(tmp_path / f"s{k}", sampled), bootstrap=50)
+        survival = result["supply"]["groups"]["*"]["dedup_survival"]
+        assert survival["scope"] == "crawl-wide" and survival["ci90"][0] <= survival["estimate"]
+        estimates.append(survival["estimate"])
+        tokens = result["total"]["tokens"]
+        sample_bounds.append(tokens["dedup"]["estimate"] / tokens["raw"]["estimate"])
+    # the sample-level survival misses most cross-file copies (biased high); the crawl-wide estimate does not
+    assert np.mean(sample_bounds) > truth + 0.1
+    assert abs(np.mean(estimates) - truth) < 3 * np.std(estimates, ddof=1) / 4 + 0.01, (np.mean(estimates), truth)

@@ -1,6 +1,8 @@
 """Re-fit the default quality scorer (`filters/classifiers/default_quality_model.json`) and its model card.
 
     .venv/bin/python tools/build_default_model.py [--shared-data ../shared/data] [--out PATH]
+    .venv/bin/python tools/build_default_model.py --embedding-head [--device cpu|cuda]  # + minilm_quality_head.json
+    .venv/bin/python tools/build_default_model.py --export-proxy DIR   # the proxy task as JSONL (train-classifier)
 
 What it fits, on a *proxy* task built from real text in `../shared/data` (never on the human labels):
 
@@ -14,8 +16,9 @@ What it fits, on a *proxy* task built from real text in `../shared/data` (never 
   generator and seed, not the tests' generator).
 
 Each source gets the same total weight. The model is a logistic regression (L2 = 1) over the 16 bounded
-features of `filters/classifiers/features.py`. UDHR and Genesis are never used here: they are the tests' held-out
-multilingual text.
+features of `filters/classifiers/features.py`; a penalty feature whose coefficient comes out positive is dropped
+and the rest re-fitted (`fit_sign_constrained`), so machine-made patterns can only lower a score. UDHR and
+Genesis are never used here: they are the tests' held-out multilingual text.
 
 Calibration written into the card (what `high` means for this score):
 - `high` (all languages without their own number): the lowest threshold at which documents that pass the heuristic
@@ -52,6 +55,8 @@ sys.path.insert(0, str(ROOT))
 
 from filters.classifiers.evaluate import (  # noqa: E402
     agreement,
+    agreement_table,
+    choose_high,
     length_ambiguous_mask,
     load_human_labels,
     shared_data_dir,
@@ -60,6 +65,7 @@ from filters.classifiers.features import FEATURES, quality_features  # noqa: E40
 from filters.classifiers.linear import LogisticModel, fit_logistic  # noqa: E402
 
 DEFAULT_MODEL = ROOT / "filters" / "classifiers" / "default_quality_model.json"
+EMBEDDING_HEAD = ROOT / "filters" / "classifiers" / "minilm_quality_head.json"
 HTML_PAGES = Path("html") / "trafilatura-eval-990pages.tar.gz"
 WIKITEXT = Path("reference_text") / "wikitext-2-raw-test.raw"
 GUTENBERG = Path("reference_text") / "nltk-gutenberg-13books.tar.gz"
@@ -71,7 +77,7 @@ PASSAGE_CHARS = 3000
 PASSAGES_PER_BOOK = 40
 WEBTEXT_LINES = 20
 L2 = 1.0
-TARGET_PRECISION = 0.9
+TARGET_PRECISION = 0.95
 MIN_LANG_PAGES = 15
 _WIKI_HEADING = re.compile(r"^ = [^=].* = $")
 
@@ -204,6 +210,27 @@ def feature_matrix(texts: list[str]) -> np.ndarray:
     return quality_features(pl.Series(texts, dtype=pl.String)).select(FEATURES).to_numpy()
 
 
+PENALTIES = ("letter_deficit", "digit_excess", "symbol_excess", "upper_excess", "long_run_frac", "url_frac",
+             "dup_line_frac", "compression_excess", "repetition_excess", "poverty", "zipf_deficit")
+
+
+def fit_sign_constrained(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> LogisticModel:
+    """Logistic regression whose penalty features can only lower the score: a penalty that comes out with a
+    positive coefficient is removed (coefficient 0) and the rest re-fitted, until none is positive."""
+    active = np.ones(x.shape[1], dtype=bool)
+    penalty = np.array([f in PENALTIES for f in FEATURES])
+    while True:
+        fit = fit_logistic(x[:, active], y, l2=L2, sample_weight=w)
+        coef = np.zeros(x.shape[1])
+        coef[active] = fit.coef
+        wrong = penalty & active & (coef > 0)
+        if not wrong.any():
+            mean, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
+            mean[active], scale[active] = fit.mean, fit.scale
+            return LogisticModel(mean, scale, coef, fit.intercept)
+        active &= ~wrong
+
+
 class _Fixed:
     """A scorer over a fitted model (for `annotate_quality` before the JSON exists)."""
 
@@ -216,32 +243,8 @@ class _Fixed:
         return self.model.predict_proba(features.select(FEATURES).to_numpy())
 
 
-def choose_high(scores: np.ndarray, keep: np.ndarray, labels: np.ndarray) -> float:
-    """Lowest threshold whose guarded `high` set is >= TARGET_PRECISION good (by documents)."""
-    best = 1.0
-    for t in np.unique(scores[keep])[::-1]:
-        sel = keep & (scores >= t)
-        if labels[sel].mean() >= TARGET_PRECISION:
-            best = float(t)
-    return best
-
-
-def agreement_table(tiers: np.ndarray, labels: np.ndarray, tokens: np.ndarray, source: str) -> dict:
-    """Per tier: documents and cl100k tokens, and those people judged good."""
-    table = {}
-    for tier in ("high", "medium", "low"):
-        m = tiers == tier
-        table[tier] = {"documents": int(m.sum()), "good_documents": int(labels[m].sum()),
-                       "tokens": int(tokens[m].sum()), "good_tokens": int(tokens[m & (labels == 1)].sum())}
-    return {"labels": source, "unit": "cl100k_base tokens", "tiers": table,
-            "note": "development labels: also used to choose the global high threshold (optimistic)"}
-
-
-def build(shared: Path) -> dict:
-    from filters.classifiers.quality import annotate_quality
-    from filters.classifiers.tiers import tier_expr
-    from stats.tokens import count_tokens
-
+def proxy_corpus(shared: Path) -> tuple[dict[str, tuple[int, list[str]]], list[str], list[str]]:
+    """Source name -> (label, texts) of the proxy task, plus the main-content pages and their languages."""
     main, boiler, main_langs = web_pages(shared)
     wiki = wikitext_articles(shared)
     corpus = {
@@ -253,16 +256,19 @@ def build(shared: Path) -> dict:
         "informal web text (nltk webtext)": (0, webtext_passages(shared)),
         "generated machine-made text": (0, machine_made(wiki)),
     }
-    x = np.vstack([feature_matrix(t) for _, t in corpus.values()])
-    y = np.concatenate([np.full(len(t), label) for label, t in corpus.values()])
-    w = np.concatenate([np.full(len(t), 1.0 / len(t)) for _, t in corpus.values()])
-    model = fit_logistic(x, y, l2=L2, sample_weight=w)
-    scorer = _Fixed(model)
+    return corpus, main, main_langs
+
+
+def calibrate(scorer, shared: Path, main: list[str], main_langs: list[str]) -> tuple[dict, dict, dict]:
+    """(calibration, agreement table, development evaluation) of a scorer: see the module docstring."""
+    from filters.classifiers.quality import annotate_quality
+    from filters.classifiers.tiers import tier_expr
+    from stats.tokens import count_tokens
 
     texts, labels = load_human_labels(shared / LABELS)
     dev = annotate_quality(texts, scorer)
     scores, keep = dev["quality_score"].to_numpy(), dev["heuristic_keep"].to_numpy()
-    high = choose_high(scores, keep, labels)
+    high = choose_high(scores, keep, labels, TARGET_PRECISION)
     tiers = dev.select(tier_expr(high, None, guard=True))["tier"].to_numpy()
 
     pages = annotate_quality(main, scorer, main_langs)
@@ -274,27 +280,40 @@ def build(shared: Path) -> dict:
             by_lang[lang[0]] = {"high": float(group["quality_score"].quantile(1 - share, "linear"))}
     hard = length_ambiguous_mask(texts, labels)
     tokens = count_tokens(texts)
-    return {
-        "kind": "logistic-features",
-        "name": "peakdata-default-v2",
-        "features": list(FEATURES),
-        **model.to_dict(),
-        "calibration": {
+    calibration = {
             "high": high, "low": None, "by_lang": dict(sorted(by_lang.items())),
             "rule": f"high: passes the heuristic chain and score >= threshold; global threshold = lowest with >= "
                     f"{TARGET_PRECISION:.0%} good documents among guarded high on the development labels; per "
                     f"language: the quantile of that language's main-content pages keeping the English share "
                     f"({share:.3f}) high; low: fails the heuristic chain",
-        },
-        "agreement": agreement_table(tiers, labels, tokens, str(LABELS)),
-        "evaluation": {
-            "development (dclm 281 human labels; used for the high threshold)": agreement(scores, labels, hard),
-        },
+    }
+    table = agreement_table(tiers, labels, tokens, str(LABELS), "cl100k_base tokens",
+                            "development labels: also used to choose the global high threshold (optimistic)")
+    evaluation = {"development (dclm 281 human labels; used for the high threshold)": agreement(scores, labels, hard)}
+    return calibration, table, evaluation
+
+
+def build(shared: Path) -> dict:
+    corpus, main, main_langs = proxy_corpus(shared)
+    x = np.vstack([feature_matrix(t) for _, t in corpus.values()])
+    y = np.concatenate([np.full(len(t), label) for label, t in corpus.values()])
+    w = np.concatenate([np.full(len(t), 1.0 / len(t)) for _, t in corpus.values()])
+    model = fit_sign_constrained(x, y, w)
+    calibration, table, evaluation = calibrate(_Fixed(model), shared, main, main_langs)
+    return {
+        "kind": "logistic-features",
+        "name": "peakdata-default-v2",
+        "features": list(FEATURES),
+        **model.to_dict(),
+        "calibration": calibration,
+        "agreement": table,
+        "evaluation": evaluation,
         "training": {
             "command": "python tools/build_default_model.py",
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "l2": L2,
             "weighting": "equal total weight per source",
+            "constraint": "penalty features have coefficients <= 0 (positive ones dropped and re-fitted)",
             "sources": {name: {"label": label, "documents": len(t)} for name, (label, t) in corpus.items()},
             "data": {"web pages": f"{HTML_PAGES} (adbar/trafilatura tests, Apache-2.0; third-party pages)",
                      "wikitext": f"{WIKITEXT} (WikiText-2 raw test, CC-BY-SA-3.0/GFDL)",
@@ -305,15 +324,75 @@ def build(shared: Path) -> dict:
     }
 
 
+class _Head:
+    """The MiniLM head as a scorer over given texts (for `calibrate`)."""
+
+    name = "minilm-head-candidate"
+
+    def __init__(self, embedder, model: LogisticModel):
+        self.embedder, self.model = embedder, model
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        return self.model.predict_proba(self.embedder.embed(texts))
+
+
+def build_embedding_head(shared: Path, device: str) -> dict:
+    """The MiniLM head (logistic regression, L2 = HEAD_L2, on float32 embeddings) on the same proxy task and
+    weighting, with its own calibration and agreement table."""
+    from filters.classifiers.embedding import HEAD_L2, MiniLMEmbedder, fit_embedding_head, head_payload
+
+    corpus, main, main_langs = proxy_corpus(shared)
+    embedder = MiniLMEmbedder(device, dtype="float32")
+    x = np.vstack([embedder.embed(t) for _, t in corpus.values()])
+    y = np.concatenate([np.full(len(t), label) for label, t in corpus.values()])
+    w = np.concatenate([np.full(len(t), 1.0 / len(t)) for _, t in corpus.values()])
+    model = fit_embedding_head(x, y, w, HEAD_L2)
+    calibration, table, evaluation = calibrate(_Head(embedder, model), shared, main, main_langs)
+    payload = head_payload(model, {
+        "command": "python tools/build_default_model.py --embedding-head", "l2": HEAD_L2,
+        "weighting": "equal total weight per source",
+        "sources": {name: {"label": label, "documents": len(t)} for name, (label, t) in corpus.items()}})
+    return payload | {"calibration": calibration, "agreement": table, "evaluation": evaluation}
+
+
+def export_proxy(corpus: dict[str, tuple[int, list[str]]], directory: Path) -> list[Path]:
+    """The proxy task as `positive-*.jsonl` / `negative-*.jsonl` files (for train-classifier; not shipped)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (label, texts) in corpus.items():
+        slug = re.sub(r"[^a-z0-9]+", "-", name).strip("-")
+        path = directory / f"{'positive' if label else 'negative'}-{slug}.jsonl"
+        path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def write_json(path: Path, payload: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Re-fit the default quality scorer from ../shared/data.")
     parser.add_argument("--shared-data", type=Path, default=shared_data_dir())
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--embedding-head", action="store_true", help="fit minilm_quality_head.json instead")
+    parser.add_argument("--head-out", type=Path, default=EMBEDDING_HEAD)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where MiniLM embeds")
+    parser.add_argument("--export-proxy", type=Path, default=None, metavar="DIR",
+                        help="only write the proxy task's documents as JSONL files into DIR")
     args = parser.parse_args(argv)
-    payload = build(args.shared_data)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, args.out)
+    if args.export_proxy:
+        for path in export_proxy(proxy_corpus(args.shared_data)[0], args.export_proxy):
+            print(path)
+        return
+    if args.embedding_head:
+        payload = build_embedding_head(args.shared_data, args.device)
+        write_json(args.head_out, payload)
+    else:
+        payload = build(args.shared_data)
+        write_json(args.out, payload)
     print(json.dumps({k: payload[k] for k in ("calibration", "agreement", "evaluation")}, indent=1))
 
 

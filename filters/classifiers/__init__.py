@@ -34,7 +34,8 @@ EMBEDDING_NAMES = ("embedding", "minilm")
 __all__ = [
     "BACKENDS", "Classifier", "FastTextClassifier", "FeatureScorer", "TierThresholds", "assign_tiers",
     "cuda_available", "default_scorer", "detect_positive_label", "load_scorer", "read_documents",
-    "model_card", "resolve_device", "tier_expr", "tier_thresholds", "tiers_frame", "torch_available", "train_classifier",
+    "model_card", "resolve_device", "tier_expr", "tier_thresholds", "tiers_frame", "torch_available",
+    "train_classifier",
 ]
 
 

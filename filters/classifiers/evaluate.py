@@ -50,6 +50,31 @@ def agreement(scores: np.ndarray, labels: np.ndarray, hard: np.ndarray) -> dict:
             "documents": int(len(labels)), "hard_documents": int(hard.sum())}
 
 
+def choose_high(scores: np.ndarray, keep: np.ndarray, labels: np.ndarray, precision: float = 0.9) -> float | None:
+    """Lowest threshold at which the documents that pass the heuristic chain (`keep`) and score at or above it
+    are at least `precision` good (by documents); None when no threshold reaches it."""
+    best = None
+    for t in np.unique(scores[keep])[::-1]:
+        selected = keep & (scores >= t)
+        if labels[selected].mean() >= precision:
+            best = float(t)
+    return best
+
+
+def agreement_table(tiers: np.ndarray, labels: np.ndarray, tokens: np.ndarray, source: str, unit: str,
+                    note: str) -> dict:
+    """Per tier: labelled documents and tokens, those people judged good, and Kish's effective number of
+    documents of the token weights (for stats/misclassification.py)."""
+    table = {}
+    for tier in ("high", "medium", "low"):
+        m = tiers == tier
+        t = tokens[m].astype(np.float64)
+        table[tier] = {"documents": int(m.sum()), "good_documents": int(labels[m].sum()),
+                       "tokens": int(t.sum()), "good_tokens": int(tokens[m & (labels == 1)].sum()),
+                       "effective_documents": float(t.sum() ** 2 / (t ** 2).sum()) if t.sum() > 0 else 0.0}
+    return {"labels": source, "unit": unit, "tiers": table, "note": note}
+
+
 def evaluate_specs(specs: list[str], device: str = "cpu", labels_path: Path | None = None) -> dict[str, dict]:
     """Agreement of each scorer spec (see `load_scorer`), plus the length baseline."""
     from filters.classifiers import load_scorer

@@ -18,7 +18,7 @@ Shape features (what prose looks like, the same in every script):
 |---|---|
 | `length` | ln(1 + units) / ln(1 + 5,000), capped at 1 |
 | `mean_line_units` | ln(1 + units per non-empty line) / ln(1 + 200), capped at 1 |
-| `frac_lines_end_punct` | share of non-empty lines ending in terminal punctuation of any script (`.!?。！？।؟။…`; closing quotes allowed) |
+| `frac_lines_end_punct` | share of non-empty lines ending in terminal punctuation of any script (`.!?。！？।؟။…`) |
 | `frac_short_lines` | share of non-empty lines with fewer than 5 units |
 | `frac_prose_chars` | characters in lines of at least 20 units / characters in non-empty lines |
 
@@ -29,14 +29,18 @@ only lower a score, and a language whose words the model never saw is not pushed
 |---|---|
 | `letter_deficit` | (0.75 - letters and marks / non-space characters) / 0.75, clipped to [0, 1] |
 | `digit_excess` | (digits / non-space characters - 0.05) / 0.5, clipped |
-| `symbol_excess` | (symbols / non-space characters - 0.01) / 0.2, clipped; symbols are `\\p{S}` (math, currency, emoji, …) and `# % & * / @ \\ _ { } [ ]` and the pipe |
+| `symbol_excess` | (symbols / non-space chars - 0.01) / 0.2, clipped; symbols: `\\p{S}`, `#%&*/@\\_{}[]`, pipe |
 | `upper_excess` | (upper-case letters / letters - 0.3) / 0.7, clipped |
-| `long_run_frac` | characters in runs of >= 25 non-space characters outside no-space scripts (base64, hex, minified code, URLs) / non-space characters |
+| `long_run_frac` | characters in runs of >= 25 non-space characters (no-space scripts excepted) / non-space chars |
 | `url_frac` | characters in `http(s)://…` or `www.…` runs / non-space characters |
-| `dup_line_frac` | characters in repeated non-empty lines (after their first appearance) / characters in non-empty lines |
-| `compression_excess` | (ln(zstd ratio) / ln(20) - 0.5) / 0.5, clipped (UTF-8 bytes / zstd level-3 bytes above ~4.5: repetition) |
-| `repetition_excess` | (share of tokens taken by the 10 most frequent tokens - 0.45) / 0.55, clipped (prose: 0.2–0.4) |
-| `poverty` | (0.25 - distinct tokens / sqrt(tokens) / 20) / 0.25, clipped (Guiraud's index: keyword lists, repetition) |
+| `dup_line_frac` | characters in repeated non-empty lines (after their first appearance) / characters in lines |
+| `compression_excess` | (ln(zstd ratio) / ln(20) - 0.5) / 0.5, clipped (UTF-8 bytes / zstd-3 bytes over ~4.5) |
+| `repetition_excess` | (share of tokens taken by the 10 commonest tokens - 0.45) / 0.55, clipped (prose: 0.2–0.4) |
+| `poverty` | (0.25 - distinct tokens / sqrt(tokens) / 20) / 0.25, clipped (Guiraud's index: lists, repetition) |
+| `zipf_deficit` | (0.2 - share of tokens taken by the 10 most frequent tokens) / 0.2, clipped (see below) |
+
+`zipf_deficit`: running text in any language repeats its function words (the 10 commonest tokens take
+0.22–0.34 of UDHR translations in 20 languages); lists of names, links and menu items do not.
 
 `EXTRA` (not model inputs; for the tier guards in tiers.py and for diagnosis): `script_nospace` / `script_cjk` /
 `script_lcg` (share of letters in no-space scripts / Han+Kana / Latin+Cyrillic+Greek), `units`, `tokens`,
@@ -93,7 +97,7 @@ PROSE_LINE_UNITS = 20
 LONG_RUN = 25
 FEATURES = ("length", "mean_line_units", "frac_lines_end_punct", "frac_short_lines", "frac_prose_chars",
             "letter_deficit", "digit_excess", "symbol_excess", "upper_excess", "long_run_frac", "url_frac",
-            "dup_line_frac", "compression_excess", "repetition_excess", "poverty")
+            "dup_line_frac", "compression_excess", "repetition_excess", "poverty", "zipf_deficit")
 EXTRA = ("script_nospace", "script_cjk", "script_lcg", "units", "tokens", "n_function", "function_frac", "top10_share",
          "richness", "sentences", "newlines", "char_dup_ngram_frac", "alpha_token_frac")
 CHAR_NGRAM = 8  # ~5 words of Chinese/Japanese: the character analogue of Gopher's duplicated 5-gram rule
@@ -141,7 +145,8 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
     per_text = docs.select(
         chars=text.str.len_chars(),
         spaces=text.str.count_matches(r"[\s\p{Cf}]"),  # zero-width (word) separators count as spaces
-        letters=text.str.count_matches(r"[\p{L}\p{M}]"),
+        # letters as characters minus non-letters: far fewer matches to count (2.5x faster on prose)
+        letters=text.str.len_chars() - text.str.count_matches(r"[^\p{L}\p{M}]"),
         nospace=text.str.count_matches(rf"[[{NOSPACE}]&&[\p{{L}}\p{{M}}]]"),
         cjk=text.str.count_matches(rf"[[{CJK}]&&[\p{{L}}\p{{M}}]]"),
         digits=text.str.count_matches(r"\p{N}"),
@@ -149,7 +154,7 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
         symbols=text.str.count_matches(_SYMBOL),
         long_run=text.str.len_chars() - text.str.replace_all(_LONG_RUN, "").str.len_chars(),
         url=text.str.len_chars() - text.str.replace_all(_URL, "").str.len_chars(),
-        lcg=text.str.count_matches(r"[\p{Latin}\p{Cyrillic}\p{Greek}]"),
+        other_letters=text.str.count_matches(r"[[\p{L}\p{M}]--[\p{Latin}\p{Cyrillic}\p{Greek}]]"),
         sentences=text.str.count_matches(rf"[{_TERMINAL}](?:[{_CLOSERS}]*(?:\s|$)|[{NOSPACE}])"),
         newlines=text.str.count_matches("\n", literal=True),
     )
@@ -221,6 +226,7 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
         "compression_excess": _excess(np.log(np.maximum(ratio, 1.0)) / np.log(20.0) - 0.5, 0.5),
         "repetition_excess": _excess(top10_share - 0.45, 0.55),
         "poverty": _excess(0.25 - richness, 0.25, n_tok == 0),
+        "zipf_deficit": _excess(0.2 - top10_share, 0.2, n_tok == 0),
     }
     if extra:
         nospace_share = _ratio(c["nospace"], c["letters"])
@@ -228,7 +234,7 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
         dup = char_dup_ngram_frac(text_series, cjk_share >= 0.5) + char_dup_ngram_frac(
             text_series, (nospace_share >= 0.5) & (cjk_share < 0.5), SEA_CHAR_NGRAM)
         out |= {"script_nospace": nospace_share, "script_cjk": cjk_share,
-                "script_lcg": _ratio(c["lcg"], c["letters"]), "units": units,
+                "script_lcg": _ratio(c["letters"] - c["other_letters"], c["letters"]), "units": units,
                 "tokens": n_tok, "n_function": function, "function_frac": _ratio(function, n_tok),
                 "top10_share": top10_share, "richness": richness, "sentences": c["sentences"],
                 "newlines": c["newlines"], "char_dup_ngram_frac": dup,

@@ -2,7 +2,15 @@
 
 The recipe (GPT-3, DCLM): reference-quality text as positives (`__label__hq`), a random crawl sample as
 negatives (`__label__cc`), word bigrams. The model is trained on a seeded split and evaluated on the held-out
-rest, and a JSON card with the data, sizes, metrics and hyper-parameters is written beside it.
+rest — metrics of the *same distribution as training*, which say how well the model separates its two sources,
+not whether people agree — and, given human labels (`eval_labels`), against people. A JSON card beside the model
+records the data, sizes, both kinds of metrics, the hyper-parameters, the tier calibration (the score at which a
+document that passes the heuristic chain is `high`) and the agreement table of the tiers with the human labels
+(for stats/misclassification.py).
+
+Labelled inputs (`labelled`, `eval_labels`) may be JSONL/Parquet records with `text` and `label` fields, TSV lines
+`label<TAB>text` (the SMS Spam Collection's layout), or fastText lines `__label__X text`. Labels read as good:
+1, true, good, hq, high, positive, pos, keep, ham; as bad: 0, false, bad, cc, low, negative, neg, drop, spam.
 
 fastText training runs in a fresh Python subprocess: with fasttext-numpy2-wheel 0.9.2 a second
 `train_supervised` in the same process is not reproducible (and sometimes stops with "Encountered NaN"), while
@@ -19,7 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -56,10 +64,10 @@ def _base_suffix(path: Path) -> str:
     return Path(path.stem).suffix.lower() if path.suffix == ".gz" else path.suffix.lower()
 
 
-def document_files(path: Path) -> list[Path]:
+def document_files(path: Path, extra: tuple[str, ...] = ()) -> list[Path]:
     """`path` itself, or every supported file below a directory (sorted, so runs are reproducible)."""
     if path.is_dir():
-        supported = (*TEXT_SUFFIXES, *JSON_SUFFIXES, ".parquet")
+        supported = (*TEXT_SUFFIXES, *JSON_SUFFIXES, ".parquet", *extra)
         return sorted(p for p in path.rglob("*") if p.is_file() and _base_suffix(p) in supported)
     if not path.exists():
         raise FileNotFoundError(path)
@@ -102,6 +110,98 @@ def read_documents(path: Path, text_field: str = "text", split: str = "auto") ->
     return list(iter_documents(path, text_field, split))
 
 
+GOOD_LABELS = frozenset({"1", "true", "good", "hq", "high", "positive", "pos", "keep", "ham"})
+BAD_LABELS = frozenset({"0", "false", "bad", "cc", "low", "negative", "neg", "drop", "spam"})
+TSV_SUFFIXES = (".tsv", ".tab")
+CALIBRATION_PRECISION = 0.9
+
+
+def parse_label(value: object, where: str) -> int:
+    """1 (good) or 0 (bad) from a label value; anything else is an error naming where it was found."""
+    text = str(value).strip().lower().removeprefix("__label__")
+    if text in GOOD_LABELS:
+        return 1
+    if text in BAD_LABELS:
+        return 0
+    raise ValueError(f"{where}: label {value!r} is neither good ({', '.join(sorted(GOOD_LABELS))}) nor bad "
+                     f"({', '.join(sorted(BAD_LABELS))})")
+
+
+def read_labelled(path: Path, text_field: str = "text", label_field: str = "label") -> tuple[list[str], np.ndarray]:
+    """Texts and 0/1 labels of a labelled file or directory (formats: module docstring); empty texts dropped."""
+    texts: list[str] = []
+    labels: list[int] = []
+    for file in document_files(Path(path), TSV_SUFFIXES):
+        suffix = _base_suffix(file)
+        if suffix == ".parquet":
+            frame = pl.read_parquet(file, columns=[text_field, label_field])
+            rows = [(t, lab, f"{file} row {i + 1}") for i, (t, lab) in enumerate(frame.iter_rows())]
+        elif suffix in JSON_SUFFIXES:
+            rows = []
+            for i, line in enumerate(_open_text(file).splitlines()):
+                if line.strip():
+                    record = json.loads(line)
+                    if label_field not in record:
+                        raise ValueError(f"{file} line {i + 1}: no {label_field!r} field")
+                    rows.append((record.get(text_field), record[label_field], f"{file} line {i + 1}"))
+        elif suffix in TSV_SUFFIXES:
+            rows = []
+            for i, line in enumerate(_open_text(file).splitlines()):
+                if not line.strip() or (i == 0 and line.split("\t", 1)[0].strip().lower() == label_field):
+                    continue
+                if "\t" not in line:
+                    raise ValueError(f"{file} line {i + 1}: expected 'label<TAB>text'")
+                label, text = line.split("\t", 1)
+                rows.append((text, label, f"{file} line {i + 1}"))
+        elif suffix in TEXT_SUFFIXES:
+            rows = []
+            for i, line in enumerate(_open_text(file).splitlines()):
+                if not line.strip():
+                    continue
+                if not line.startswith("__label__"):
+                    raise ValueError(f"{file} line {i + 1}: expected fastText format '__label__X text'")
+                label, _, text = line.partition(" ")
+                rows.append((text, label, f"{file} line {i + 1}"))
+        else:
+            raise ValueError(f"unsupported labelled file {file} (JSONL, Parquet, TSV or fastText lines)")
+        for text, label, where in rows:
+            if isinstance(text, str) and text.strip():
+                texts.append(text)
+                labels.append(parse_label(label, where))
+    return texts, np.array(labels, dtype=np.int8)
+
+
+def approximate_tokens(texts: list[str]) -> np.ndarray:
+    """UTF-8 bytes / 4: a tokenizer-free stand-in for token counts (callers with a tokenizer pass their own)."""
+    return np.array([len(t.encode("utf-8")) / 4 for t in texts], dtype=np.float64)
+
+
+def human_evaluation(model: Path, texts: list[str], labels: np.ndarray, source: str,
+                     token_counter: Callable[[list[str]], np.ndarray] | None = None,
+                     unit: str | None = None, high: float | None = None, note: str = "") -> dict:
+    """The model against labelled documents: ROC AUC, the calibrated `high` threshold (lowest score with >= 90%
+    of the documents that pass the heuristic chain good) and, with that threshold or the given `high`, the
+    tiers' agreement table."""
+    from filters.classifiers.evaluate import agreement_table, choose_high
+    from filters.classifiers.quality import annotate_quality
+    from filters.classifiers.tiers import tier_expr
+
+    scorer = FastTextClassifier(model, POSITIVE_LABEL)
+    table = annotate_quality(texts, scorer)
+    scores, keep = table["quality_score"].to_numpy(), table["heuristic_keep"].to_numpy()
+    both = 0 < labels.sum() < len(labels)
+    chosen = choose_high(scores, keep, labels, CALIBRATION_PRECISION) if both else None
+    out: dict = {"labels": source, "documents": len(labels), "good": int(labels.sum()),
+                 "roc_auc": roc_auc(labels, scores) if both else None, "high_threshold": chosen}
+    threshold = chosen if high is None else high
+    if threshold is not None:
+        tiers = table.select(tier_expr(threshold, None, guard=True))["tier"].to_numpy()
+        tokens = (token_counter or approximate_tokens)(texts)
+        out["agreement"] = agreement_table(tiers, labels, np.asarray(tokens), source,
+                                           unit or "UTF-8 bytes / 4 (approximate tokens)", note)
+    return out
+
+
 def fasttext_version() -> str:
     """Version of the installed fastText distribution that can train."""
     for dist in ("fasttext-numpy2-wheel", "fasttext", "fasttext-wheel"):
@@ -137,14 +237,23 @@ def train_classifier(
     maxn: int = 0,
     text_field: str = "text",
     split: str = "auto",
+    labelled: list[Path] | tuple[Path, ...] = (),
+    label_field: str = "label",
+    eval_labels: Path | None = None,
+    token_counter: Callable[[list[str]], np.ndarray] | None = None,
+    token_unit: str | None = None,
 ) -> dict:
     """Train `out` (a fastText `.bin`) on positives vs negatives; returns the card also written to `out`.json.
 
     Labels are `__label__hq` (positive) and `__label__cc` (negative), so the model plugs into the same scorer
-    as DCLM's. `thread=1` plus `seed` make the split and the model reproducible.
+    as DCLM's. `thread=1` plus `seed` make the split and the model reproducible. `labelled` files add documents
+    with their own labels; `eval_labels` (human labels, never trained on) gives the card its agreement with
+    people, calibration and agreement table; without it the calibration comes from the held-out split (same
+    distribution as training) and the card says there is no agreement table. `token_counter` (texts -> token
+    counts, `token_unit` its name) counts the agreement table's tokens; default: UTF-8 bytes / 4.
     """
     out = Path(out)
-    data: dict[str, list[dict]] = {"positive": [], "negative": []}
+    data: dict[str, list[dict]] = {"positive": [], "negative": [], "labelled": []}
     docs: list[tuple[int, str]] = []
     for side, paths, label in (("positive", positive, 1), ("negative", negative, 0)):
         for path in paths:
@@ -152,6 +261,11 @@ def train_classifier(
             data[side].append({"path": str(path), "documents": len(texts),
                                "bytes": sum(len(t.encode("utf-8")) for t in texts)})
             docs.extend((label, t) for t in texts)
+    for path in labelled:
+        texts, labs = read_labelled(Path(path), text_field, label_field)
+        data["labelled"].append({"path": str(path), "documents": len(texts), "good": int(labs.sum()),
+                                 "bytes": sum(len(t.encode("utf-8")) for t in texts)})
+        docs.extend(zip(labs.tolist(), texts))
     labels = np.array([lab for lab, _ in docs], dtype=np.int8)
     if labels.sum() == 0 or labels.sum() == len(labels):
         raise ValueError("training needs both positive and negative documents")
@@ -172,12 +286,40 @@ def train_classifier(
         train_fasttext_file(train_file, tmp_model, params)
         os.replace(tmp_model, out)
     load_fasttext.cache_clear()  # `out` may have replaced a model loaded earlier in this process
-    metrics: dict = {"valid_documents": int(n_valid)}
+    metrics: dict = {"valid_documents": int(n_valid),
+                     "population": "held-out split of the training data: same distribution as training, not "
+                                   "agreement with people"}
+    calibration: dict | None = None
     if n_valid:
         scores = FastTextClassifier(out, POSITIVE_LABEL).score([texts[i] for i in valid])
         truth = labels[valid]
         metrics["accuracy"] = float(np.mean((scores >= 0.5) == truth.astype(bool)))
         metrics["roc_auc"] = roc_auc(truth, scores) if 0 < truth.sum() < len(truth) else None
+    people = same = None
+    eval_texts: list[str] = []
+    eval_truth = np.zeros(0, dtype=np.int8)
+    if eval_labels is not None:
+        eval_texts, eval_truth = read_labelled(Path(eval_labels), text_field, label_field)
+        if not len(eval_truth):
+            raise ValueError(f"no labelled documents in {eval_labels}")
+        people = human_evaluation(out, eval_texts, eval_truth, str(eval_labels), token_counter, token_unit,
+                                  note="measured on the labels that also chose the high threshold (optimistic)")
+        if people["high_threshold"] is not None:
+            calibration = {"high": people["high_threshold"], "low": None, "by_lang": {},
+                           "rule": f"lowest score with >= {CALIBRATION_PRECISION:.0%} good documents among those "
+                                   f"that pass the heuristic chain, on the human labels {eval_labels}"}
+    if calibration is None and n_valid:
+        same = human_evaluation(out, [docs[i][1] for i in valid], labels[valid], "held-out split")
+        if same["high_threshold"] is not None:
+            calibration = {"high": same["high_threshold"], "low": None, "by_lang": {},
+                           "rule": f"lowest score with >= {CALIBRATION_PRECISION:.0%} positives among held-out "
+                                   f"documents that pass the heuristic chain (same distribution as training: "
+                                   f"give --eval-labels for a calibration against people)"}
+        if people is not None and calibration is not None:  # the people's table at the held-out threshold
+            people = {**human_evaluation(out, eval_texts, eval_truth, str(eval_labels), token_counter, token_unit,
+                                         high=calibration["high"],
+                                         note="tiers at the threshold calibrated on the held-out split"),
+                      "high_threshold": None}
     card = {
         "model": out.name,
         "kind": "fasttext-supervised",
@@ -190,6 +332,10 @@ def train_classifier(
                   "valid": {"positive": int(labels[valid].sum()), "negative": int(len(valid) - labels[valid].sum())}},
         "hyperparameters": {k: v for k, v in params.items() if k != "verbose"},
         "metrics": metrics,
+        "human_evaluation": people or {"available": False, "reason": "no --eval-labels given: agreement with "
+                                                                     "people not measured"},
+        "calibration": calibration,
+        "agreement": (people or {}).get("agreement"),
         "model_bytes": out.stat().st_size,
     }
     card_path = out.with_suffix(".json")

@@ -210,8 +210,8 @@ def gzip_stream(head: bytes) -> bool:
     if is_gzip(head) or sum(a == b for a, b in zip(head[:3], GZIP_MAGIC)) >= 2:  # the first header damaged
         return True
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"WARC/"):
-        return False
+    if text.startswith(b"WARC/") and (_RESYNC.match(text) or GZIP_MAGIC not in head or _RESYNC.search(text, 1)):
+        return False  # WARC text; "WARC/" over a destroyed gzip header has no version line and a magic after it
     if text.startswith((b"{", b"[")) and not any(b < 0x20 and b not in (9, 10, 13) for b in text[:256]):
         return False  # JSON text: raw control bytes (as in a gzip header) never occur in it
     return GZIP_MAGIC in head

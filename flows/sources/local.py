@@ -6,7 +6,7 @@ import glob
 import os
 from pathlib import Path
 
-INPUT_SUFFIXES = (".warc", ".wet", ".wat", ".arc", ".jsonl", ".json", ".ndjson", ".parquet")
+INPUT_SUFFIXES = (".warc", ".wet", ".wat", ".arc", ".jsonl", ".json", ".ndjson", ".parquet", ".html", ".htm")
 
 
 class InputError(ValueError):

@@ -1,9 +1,10 @@
-"""Read records from WARC, WET, JSONL and Parquet files, accounting for every one of them.
+"""Read records from WARC, WET, JSONL, Parquet and HTML files, accounting for every one of them.
 
 A reader yields `RawRecord`s. A record either carries content (HTML bytes to extract, or text that
 needs none) or the name of the error that made it unreadable (`ERRORS`); nothing read is silently lost
 and nothing is counted twice. This module picks the reader from the bytes (`detect_format`) and hands
-the stream to it; each format has its own module: `warc`, `jsonl`, `parquet` (and `wat` for metadata).
+the stream to it; each format has its own module: `warc`, `jsonl`, `parquet`, `html` (and `wat` for
+metadata).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import BinaryIO
 from filters.records import RawRecord
 from flows.sources.bytesource import Prepend
 from flows.sources.gzip_members import is_gzip
+from flows.sources.html import iter_html
 from flows.sources.jsonl import iter_jsonl
 from flows.sources.parquet import iter_parquet
 from flows.sources.reading import ERRORS, MAX_PAYLOAD_BYTES, SourceInfo, SourceReadError, valid_utf8
@@ -28,7 +30,8 @@ __all__ = [
 ]
 
 _CRAWL_RE = re.compile(r"CC-MAIN-\d{4}-\d{2}")
-FORMATS = ("warc", "wat", "jsonl", "parquet")
+FORMATS = ("warc", "wat", "jsonl", "parquet", "html")
+_HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
 
 
 def crawl_from_path(path: str) -> str | None:
@@ -47,6 +50,8 @@ def _format_from_name(path: str) -> str | None:
         return "wat"
     if name.endswith((".warc", ".wet", ".arc")):
         return "warc"
+    if name.endswith((".html", ".htm", ".xhtml")):
+        return "html"
     return None
 
 
@@ -68,6 +73,8 @@ def sniff_format(head: bytes) -> str | None:
         return "warc"
     if body[:1] in (b"{", b"["):
         return "jsonl"
+    if body[:16].lower().startswith(_HTML_START):
+        return "html"
     return None
 
 
@@ -84,11 +91,15 @@ def detect_format(path: str, head: bytes) -> str:
         return "wat" if named == "wat" else "warc"
     if sniffed in ("parquet", "jsonl"):
         return sniffed
+    if named == "html" and head:
+        return "html"  # an HTML file need not start with a tag; extraction judges what it holds
+    if sniffed == "html" and named is None:
+        return "html"
     if sniffed in ("gzip", "blank") and named in ("warc", "wat", "jsonl"):
         return named  # a broken first gzip member, or nothing but whitespace (read as empty)
     if not head and named:
         return named
-    raise ValueError("unrecognised format (expected WARC/WET, JSONL or Parquet)")
+    raise ValueError("unrecognised format (expected WARC/WET, JSONL, Parquet or HTML)")
 
 
 def iter_records(
@@ -104,4 +115,6 @@ def iter_records(
         return iter_jsonl(stream, text_field, max_payload_bytes)
     if fmt == "parquet":
         return iter_parquet(stream, text_field, max_payload_bytes)
+    if fmt == "html":
+        return iter_html(stream, path, max_payload_bytes)
     raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")

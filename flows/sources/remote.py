@@ -138,12 +138,38 @@ class _HTTPBody:
     def __init__(self, loop: asyncio.AbstractEventLoop, response: aiohttp.ClientResponse) -> None:
         self._loop = loop
         self._response = response
+        self._pending: BaseException | None = None
 
     def read(self, size: int = -1, /) -> bytes:
-        return sync(self._loop, self._response.content.read, size)
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            raise pending
+        try:
+            return sync(self._loop, self._response.content.read, size)
+        except Exception as exc:
+            salvaged = self._salvage(size)
+            if not salvaged:
+                raise
+            self._pending = exc  # the bytes first; the error on the next read
+            return salvaged
+
+    def _salvage(self, size: int) -> bytes:
+        """Bytes that arrived before the transfer broke. aiohttp raises a payload error before handing over what
+        it buffered, so how much a reader got would depend on timing; draining the buffer makes it every byte."""
+        drain = getattr(self._response.content, "_read_nowait", None)
+        if drain is None:
+            return b""
+        try:
+            return sync(self._loop, _drain, drain, size)
+        except Exception:  # noqa: BLE001 - nothing salvageable: the original error stands
+            return b""
 
     def close(self) -> None:
         sync(self._loop, _close_response, self._response)
+
+
+async def _drain(drain: Callable[[int], bytes], size: int) -> bytes:
+    return drain(size)  # on the loop's thread: aiohttp is not thread-safe
 
 
 async def _close_response(response: aiohttp.ClientResponse) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
+from forecasts.report.labels import Signal, signal
 from forecasts.report.rundata import QUANTILES, Quality, tier_order
 from forecasts.report.safe import label
 from forecasts.report.style import DEMAND, LIGHT, NEUTRAL, figure, layout, log_ticks, rgba, si, subplots, tier_color
@@ -143,69 +144,79 @@ def score_by_language(q: Quality, langs: list[str]) -> go.Figure:
                   margin={"l": 70, "r": 30, "t": 90, "b": 60})
 
 
-def _unit_of(signal: str) -> str:
-    """A best guess at a signal's unit from its name (signals are named by their rule sets, not typed)."""
-    name = signal.lower()
-    for words, unit in ((("bits_per_byte",), "bits per byte"),
-                        (("ratio", "frac", "share", "pct", "percent", "prop"), "fraction"),
-                        (("bytes",), "bytes"), (("char", "length", "len"), "characters"),
-                        (("word", "count", "num", "lines", "n_"), "count"), (("score", "prob"), "score")):
-        if any(w in name for w in words):
-            return unit
-    return "value"
+def _axis_range(values: list[float], bounds: Signal) -> list[float] | None:
+    """A y-range around the drawn quantiles (and thresholds), padded, never past a true bound by more than the
+    padding: a fraction's axis stays near 0–1, a count's does not go far below 0."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return None
+    lo, hi = min(finite), max(finite)
+    pad = (hi - lo) * 0.08 or max(abs(hi) * 0.1, 0.05)
+    lo, hi = lo - pad, hi + pad
+    if bounds.low is not None:
+        lo = max(lo, bounds.low - pad)
+    if bounds.high is not None:
+        hi = min(hi, bounds.high + pad)
+    return [lo, hi]
 
 
 def signals_grid(q: Quality, thresholds: Mapping[str, float], cols: int = 4) -> go.Figure:
-    """Small multiples: each heuristic signal's distribution by tier (buttons switch to by language)."""
+    """Small multiples: each varying heuristic signal's distribution by tier (buttons switch to by language),
+    titled in words, its y-axis in the signal's unit and fitted to what is drawn."""
     assert q.signal_by_tier is not None and q.signal_by_lang is not None
     rows = math.ceil(len(q.signals) / cols)
-    fig = subplots(rows=rows, cols=cols, subplot_titles=[label(s, 40) for s in q.signals],
-                        vertical_spacing=min(0.12, 0.5 / rows), horizontal_spacing=0.07)
+    meta = {s: signal(s) for s in q.signals}
+    titles = [f"{label(meta[s].name, 44)}<br><span style=\"font-size:10px;color:#7b8794\">{label(s, 48)}</span>"
+              for s in q.signals]
+    fig = subplots(rows=rows, cols=cols, subplot_titles=titles,
+                   vertical_spacing=min(0.14, 0.6 / rows), horizontal_spacing=0.08)
     tiers = {r["tier"]: r for r in q.signal_by_tier.to_dicts()}
     tier_names = tier_order(list(tiers))
     langs = {r["lang"]: r for r in q.signal_by_lang.sort(["documents", "lang"], descending=[True, False])
              .to_dicts()}
     by_tier: list[bool] = []
-    for i, signal in enumerate(q.signals):
+    for i, signal_name in enumerate(q.signals):
         row, col = i // cols + 1, i % cols + 1
+        drawn: list[float] = []
         for tier in tier_names:
-            stats = [tiers[tier][f"{signal}__{k}"] for k in _Q]
+            stats = [tiers[tier][f"{signal_name}__{k}"] for k in _Q]
             if None in stats:  # no finite value of this signal in this tier
                 stats = [None] * len(_Q)
+            drawn += [v for v in stats if v is not None]
             fig.add_trace(go.Box(
                 x=[label(tier)], lowerfence=[stats[0]], q1=[stats[1]], median=[stats[2]], q3=[stats[3]],
                 upperfence=[stats[4]], name=label(tier), legendgroup=tier, showlegend=i == 0,
                 marker={"color": tier_color(tier)}, line={"color": tier_color(tier)},
                 fillcolor=rgba(tier_color(tier), 0.35), hoverinfo="y"), row=row, col=col)
             by_tier.append(True)
-        lang_names = [lang for lang in langs if None not in [langs[lang][f"{signal}__{k}"] for k in _Q]]
+        lang_names = [lang for lang in langs if None not in [langs[lang][f"{signal_name}__{k}"] for k in _Q]]
+        lang_stats = {k: [langs[lang][f"{signal_name}__{k}"] for lang in lang_names] for k in _Q}
+        drawn += [v for k in ("q05", "q95") for v in lang_stats[k]]
         fig.add_trace(go.Box(
-            x=[label(lang) for lang in lang_names],
-            lowerfence=[langs[lang][f"{signal}__q05"] for lang in lang_names],
-            q1=[langs[lang][f"{signal}__q25"] for lang in lang_names],
-            median=[langs[lang][f"{signal}__q50"] for lang in lang_names],
-            q3=[langs[lang][f"{signal}__q75"] for lang in lang_names],
-            upperfence=[langs[lang][f"{signal}__q95"] for lang in lang_names],
+            x=[label(lang) for lang in lang_names], lowerfence=lang_stats["q05"], q1=lang_stats["q25"],
+            median=lang_stats["q50"], q3=lang_stats["q75"], upperfence=lang_stats["q95"],
             name="by language", legendgroup="lang", showlegend=i == 0, visible=False,
             marker={"color": NEUTRAL}, line={"color": NEUTRAL}, fillcolor=rgba(NEUTRAL, 0.25), hoverinfo="x+y"),
             row=row, col=col)
         by_tier.append(False)
-        if signal in thresholds:
-            fig.add_hline(y=thresholds[signal], line={"dash": "dash", "color": "#1f2933", "width": 1},
+        if signal_name in thresholds:
+            drawn.append(thresholds[signal_name])
+            fig.add_hline(y=thresholds[signal_name], line={"dash": "dash", "color": "#1f2933", "width": 1},
                           row=row, col=col)
-        fig.update_yaxes(title_text=_unit_of(signal), title_standoff=2, row=row, col=col)
+        fig.update_yaxes(title_text=label(meta[signal_name].unit, 30), title_standoff=2,
+                         range=_axis_range(drawn, meta[signal_name]), row=row, col=col)
         fig.update_xaxes(title_text="tier", title_standoff=4, row=row, col=col)
     fig.update_annotations(font_size=12)
-    height, margin = 100 + 210 * rows, {"l": 60, "r": 20, "t": 120, "b": 40}
-    menu_y = 1 + 32 / (height - margin["t"] - margin["b"])
+    height, margin = 120 + 240 * rows, {"l": 60, "r": 20, "t": 110, "b": 40}
+    menu_y = 1 + 40 / (height - margin["t"] - margin["b"])
     menu = {"type": "buttons", "direction": "right", "x": 1, "xanchor": "right", "y": menu_y, "yanchor": "bottom",
             "showactive": True,
             "buttons": [{"label": name, "method": "update", "args": [
                 {"visible": [v == show for v in by_tier]},
                 {f"xaxis{k if k > 1 else ''}.title.text": title for k in range(1, len(q.signals) + 1)}]}
                 for name, show, title in (("by tier", True, "tier"), ("by language", False, "language"))]}
-    return layout(fig, height, updatemenus=[menu], boxmode="overlay", legend_gap=32, margin=margin,
-                  title=f"Heuristic signals ({BOX_NOTE}; dashed: rule threshold)")
+    return layout(fig, height, updatemenus=[menu], boxmode="overlay", legend_gap=40, margin=margin,
+                  title="Heuristic signals by tier")
 
 
 def rulesets(q: Quality) -> go.Figure:

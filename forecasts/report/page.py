@@ -36,14 +36,15 @@ def cell(value: Any) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = (),
-          caption: str | None = None) -> Html:
-    """An HTML table; columns listed in `numeric` are right-aligned."""
+          caption: str | None = None, cls: str | None = None) -> Html:
+    """An HTML table that wraps to the page width; columns listed in `numeric` are right-aligned."""
     head = "".join(f'<th{" class=num" if i in numeric else ""}>{esc(h)}</th>' for i, h in enumerate(headers))
     body = "".join(
         "<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{cell(v)}</td>' for i, v in enumerate(row))
         + "</tr>" for row in rows)
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return Html(f'<div class="table-wrap"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+    klass = f' class="{esc(cls)}"' if cls else ""
+    return Html(f'<div class="table-wrap"><table{klass}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
                 "</table></div>")
 
 
@@ -57,12 +58,15 @@ class Charts:
     """The report's figures in page order; each gets a div id and a caption."""
 
     figures: dict[str, str] = field(default_factory=dict)
+    demo: bool = False
     _ids: itertools.count = field(default_factory=itertools.count)
 
     def add(self, fig: go.Figure, name: str, caption: str | Html | None = None) -> Html:
         chart_id = f"chart-{next(self._ids)}-{name}"
         spec = json.loads(fig.to_json())
         spec["layout"]["template"] = template_json()
+        if self.demo:
+            demo_label(spec["layout"])
         self.figures[chart_id] = json.dumps(spec, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         cap = f"<figcaption>{cell(caption)}</figcaption>" if caption else ""
         return Html(f'<figure class="chart-box"><div class="chart" id="{esc(chart_id)}" role="img" '
@@ -72,6 +76,22 @@ class Charts:
         """All figures as one JSON object, safe inside <script>: {div id: figure}."""
         parts = ",".join(f'"{chart_id}":{fig}' for chart_id, fig in self.figures.items())
         return script_json("{" + parts + "}")
+
+
+DEMO_LABEL = "SYNTHETIC DEMO DATA"
+
+
+def demo_label(layout: dict[str, Any]) -> None:
+    """Mark a figure as synthetic in its own layout (a watermark and a title suffix), so the label survives
+    Plotly's "download as PNG" and any copy of the figure taken out of the page."""
+    height = layout.get("height") or 450
+    layout.setdefault("annotations", []).append({
+        "text": DEMO_LABEL, "name": "demo-label", "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+        "xanchor": "center", "yanchor": "middle", "showarrow": False, "textangle": -12,
+        "font": {"size": max(18, min(44, int(height / 9))), "color": "rgba(190,90,0,0.18)"}})
+    title = layout.get("title")
+    if isinstance(title, dict) and title.get("text"):
+        title["text"] = f"{title['text']} · synthetic demo data"
 
 
 @dataclass
@@ -136,13 +156,28 @@ figure.chart-box { margin: 10px 0 18px; }
 .chart { width: 100%; min-height: 120px; }
 .chart-error { padding: 20px; background: #fdecea; color: #8b1e12; border-radius: 6px; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 2px; }
-.table-wrap { overflow-x: auto; margin: 8px 0 14px; }
-table { border-collapse: collapse; font-size: 13.5px; min-width: 50%; }
+.table-wrap { overflow-x: auto; margin: 8px 0 14px; max-width: 100%; }
+table { border-collapse: collapse; font-size: 13.5px; min-width: 50%; max-width: 100%; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 10px; text-align: left; vertical-align: top;
   overflow-wrap: break-word; }
 th { background: #f0f4f8; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+@media (max-width: 1100px) { td.num { white-space: normal; } th, td { padding: 4px 6px; } }
+section.answer { border: 2px solid var(--accent); }
+section.answer .lead { font-size: 17px; margin: 4px 0 10px; }
+.answer-table { width: 100%; font-size: 15px; }
+.answer-table td { padding: 7px 10px; }
+.answer-langs { width: 100%; font-size: 13.5px; }
+.answer-langs { table-layout: fixed; }
+.answer-langs th:nth-child(1) { width: 10%; } .answer-langs th:nth-child(2) { width: 10%; }
+.answer-langs th:nth-child(3) { width: 13%; }
+.answer-langs td:nth-child(n+4) { white-space: normal; }
+p.chain { font-size: 14px; margin: 8px 0; }
+.small { font-size: 13px; }
+.warn-text { color: #b45309; font-weight: 600; }
+.facts-cards { margin-top: 0; }
 .muted { color: var(--muted); }
 .note { padding: 10px 14px; border-radius: 8px; font-size: 14px; margin: 10px 0; }
 .note-info { background: #eef4fb; border-left: 4px solid var(--accent); }
@@ -185,12 +220,12 @@ def csp() -> str:
             "base-uri 'none'; form-action 'none'")
 
 
-def render(title: str, subtitle: str, banner: Html, kpis: Html, sections: Sequence[Section], charts: Charts,
+def render(title: str, subtitle: str, banner: Html, sections: Sequence[Section], charts: Charts,
            footer: str) -> str:
     """The whole page as one string."""
     toc = "".join(f'<a href="#{esc(s.id)}">{esc(s.title)}</a>' for s in sections)
-    body = "".join(f'<section class="card" id="{esc(s.id)}"><h2>{esc(s.title)}</h2>{s.body}</section>'
-                   for s in sections)
+    body = "".join(f'<section class="card{" answer" if s.id == "answer" else ""}" id="{esc(s.id)}">'
+                   f"<h2>{esc(s.title)}</h2>{s.body}</section>" for s in sections)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f'<meta http-equiv="Content-Security-Policy" content="{csp()}">\n'
@@ -198,7 +233,7 @@ def render(title: str, subtitle: str, banner: Html, kpis: Html, sections: Sequen
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{esc(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
         f'<header class="top"><h1>{esc(title)}</h1><div class="sub">{esc(subtitle)}</div></header>\n'
-        f'<nav class="toc">{toc}</nav>\n<main>\n{banner}{kpis}\n{body}\n</main>\n'
+        f'<nav class="toc">{toc}</nav>\n<main>\n{banner}\n{body}\n</main>\n'
         f"<footer>{esc(footer)}</footer>\n"
         f'<script type="application/json" id="peakdata-figures">{charts.payload()}</script>\n'
         f"<script>{plotly_js()}</script>\n<script>{RENDERER}</script>\n</body>\n</html>\n"

@@ -202,6 +202,18 @@ class Quality:
     signal_sample: int
     rulesets: pl.DataFrame | None  # ruleset, kept, documents
     reasons: pl.DataFrame | None  # ruleset, reason, documents
+    steady: list[Steady] = field(default_factory=list)  # signals left out of the panels: no spread to draw
+
+
+@dataclass(frozen=True)
+class Steady:
+    """A signal with the same value across the middle 90% of every tier's and language's documents."""
+
+    signal: str
+    typical: float  # the median of the sample
+    share_typical: float  # share of the sample's documents with exactly that value
+    low: float
+    high: float
 
 
 def _qcols(col: str) -> list[pl.Expr]:
@@ -253,6 +265,7 @@ def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | N
     tier_by_lang = narrow.group_by("lang", "tier").agg(documents=pl.len())
 
     signal_by_tier = signal_by_lang = None
+    steady: list[Steady] = []
     sample = 0
     if signals and quality is not None:
         total = narrow.height
@@ -266,8 +279,21 @@ def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | N
         aggs = [e for s in signals for e in _qcols(s)]
         signal_by_tier = frame.group_by("tier").agg(*aggs, documents=pl.len())
         signal_by_lang = frame.group_by("lang").agg(*aggs, documents=pl.len())
-        # a signal with no finite value anywhere (a rule that never fired) has nothing to draw
+        # a signal with no finite value anywhere (a rule that never fired) has nothing to draw, and one whose
+        # 5–95% range is a single value in every tier and language would be a flat line: it is listed instead
         signals = [s for s in signals if signal_by_tier[f"{s}__q50"].drop_nulls().len()]
+        varying = []
+        for s in signals:
+            spread = pl.concat([g.select((pl.col(f"{s}__q95") - pl.col(f"{s}__q05")).alias("d"))
+                                for g in (signal_by_tier, signal_by_lang)])["d"].drop_nulls()
+            if spread.len() and spread.max() > 0:
+                varying.append(s)
+                continue
+            values = frame[s].filter(frame[s].is_finite())
+            typical = float(values.median())
+            steady.append(Steady(s, typical, float((values == typical).mean()), float(values.min()),
+                                 float(values.max())))
+        signals = varying
 
     rulesets = reasons = None
     keep_cols = [c for c, t in schema.items() if c.endswith("_keep") and t == pl.Boolean]
@@ -284,7 +310,7 @@ def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | N
                 for c in reason_cols
             ]).collect(engine="streaming").select("ruleset", "reason", "documents")
     return Quality(score_hist, score_by_lang, tier_by_lang, signals, signal_by_tier, signal_by_lang, sample,
-                   rulesets, reasons)
+                   rulesets, reasons, steady)
 
 
 def examples(run: RunData, per_tier: int, seed: int) -> pl.DataFrame | None:

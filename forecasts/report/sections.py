@@ -7,14 +7,15 @@ partial run is still honest about what it shows.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
 from forecasts.report import figures, forecast_view
+from forecasts.report.answer import exhaustion, sample_cards
 from forecasts.report.figures import Stage
+from forecasts.report.labels import estimate, key_words, share, signal, size, tier_name, value_text, why_no_interval
 from forecasts.report.page import Charts, Html, Section, note, table
 from forecasts.report.rundata import Cube, Quality, RunData, kept, tier_order
 from forecasts.report.safe import esc, truncate, url_text
@@ -33,14 +34,11 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _compact(value: Any, limit: int = 200) -> str:
-    """A parameter or summary value as short text (JSON for structures)."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    return truncate(text, limit)
-
-
-def kv_table(mapping: Mapping[str, Any], headers: Sequence[str] = ("name", "value")) -> Html:
-    return table(headers, [(k, Html(f"<code>{esc(_compact(v))}</code>")) for k, v in mapping.items()])
+def kv_table(mapping: Mapping[str, Any], headers: Sequence[str] = ("Name", "Value"), raw_keys: bool = False) -> Html:
+    """Names and values as a two-column table: values as readable text (sizes, percentages, lists), never JSON.
+    raw_keys keeps the keys as typed (parameters are typed on the command line by these names)."""
+    return table(headers, [(Html(f"<code>{esc(k)}</code>") if raw_keys else key_words(k), value_text(k, v))
+                           for k, v in mapping.items()])
 
 
 def _records(value: Any) -> list[tuple[str, Mapping[str, Any]]] | None:
@@ -55,11 +53,14 @@ def _records(value: Any) -> list[tuple[str, Mapping[str, Any]]] | None:
     return rows if flat else None
 
 
+SUMMARY_CAPTIONS = {"kinds": "Duplicates by kind", "crawl_overlap": "Overlap with earlier crawls"}
+
+
 def summary_tables(summary: Mapping[str, Any]) -> Html:
     """A stage's summary dict (e.g. manifest.dedup): scalars as one table, each dict/list of records as its own
-    table, anything deeper as compact JSON behind a disclosure."""
+    table with plain headers, anything deeper as name/value text behind a disclosure."""
     scalars = {k: v for k, v in summary.items() if not isinstance(v, dict | list)}
-    parts = [kv_table(scalars, ("item", "value"))] if scalars else []
+    parts = [kv_table(scalars, ("Item", "Value"))] if scalars else []
     rest = {}
     for key, value in summary.items():
         if key in scalars:
@@ -67,21 +68,18 @@ def summary_tables(summary: Mapping[str, Any]) -> Html:
         if (rows := _records(value)) is not None:
             cols = list(dict.fromkeys(c for _, r in rows for c in r))
             numeric = [i + 1 for i, c in enumerate(cols) if all(_num(r.get(c)) is not None for _, r in rows)]
-            parts.append(table(["", *cols], [(name, *[_cell_text(r.get(c)) for c in cols]) for name, r in rows],
-                               numeric=numeric, caption=key))
+            first = "" if isinstance(value, list) else "Kind" if key == "kinds" else ""
+            named = isinstance(value, dict)
+            headers = ([first] if named else []) + [key_words(c) for c in cols]
+            body = [((name,) if named else ()) + tuple(value_text(c, r.get(c)) for c in cols) for name, r in rows]
+            parts.append(table(headers, body, numeric=[i if named else i - 1 for i in numeric],
+                               caption=SUMMARY_CAPTIONS.get(key, key_words(key))))
         else:
             rest[key] = value
     if rest:
-        parts.append(f"<details><summary>More ({esc(', '.join(rest))})</summary>{kv_table(rest)}</details>")
+        parts.append(f"<details><summary>More ({esc(', '.join(key_words(k).lower() for k in rest))})</summary>"
+                     f"{kv_table(rest)}</details>")
     return Html("".join(parts))
-
-
-def _cell_text(value: Any) -> str | None:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return None if value is None else str(value)
 
 
 # ---------------------------------------------------------------------------------------------- funnel
@@ -178,8 +176,8 @@ def _accounting(counts: Mapping[str, Any]) -> Html:
             f"{errors:,.0f} errors")
     if (files := _num(counts.get("files"))) is not None:
         text += f" · {files:,.0f} files"
-    if (size := _num(counts.get("bytes_read"))) is not None:
-        text += f" · {si(size)}B read"
+    if (read_bytes := _num(counts.get("bytes_read"))) is not None:
+        text += f" · {size(read_bytes)} read"
     return note(("✓ " if ok else "✗ does not balance: ") + text, "info" if ok else "warn")
 
 
@@ -217,12 +215,21 @@ def quality_section(run: RunData, q: Quality | None, cube: Cube | None, examples
         parts.append(charts.add(figures.score_by_language(q, langs), "score-by-language",
                                 f"The {len(langs)} most frequent languages; the rest are 'other'."))
     if q.signals and q.signal_by_tier is not None and q.signal_by_tier.height:
-        sample = f"from a seeded sample of {q.signal_sample:,} documents" if q.signal_sample else ""
-        parts.append(charts.add(figures.signals_grid(q, signal_thr), "signals",
-                                f"One panel per signal column of quality/ {sample}; y-axis units are inferred "
-                                "from the signal's name. Use the buttons to switch between tiers and languages."))
-    elif not q.signals:
+        sample = f" of a seeded sample of {q.signal_sample:,} documents" if q.signal_sample else ""
+        parts.append(charts.add(figures.signals_grid(q, signal_thr), "signals", figures.BOX_NOTE.capitalize()
+                                + f" of the documents{sample}; dashed: a rule's threshold. One panel per signal "
+                                "of quality/ that varies; the grey line under each title is its column name. "
+                                "The buttons switch between tiers and languages."))
+    elif not q.signals and not q.steady:
         parts.append(missing("No heuristic signals:", "quality/ has no numeric signal columns."))
+    if q.steady:
+        rows = [(signal(st.signal).name, Html(f"<code>{esc(st.signal)}</code>"), f"{st.typical:.4g}",
+                 share(st.share_typical), f"{st.low:.4g} – {st.high:.4g}", signal(st.signal).unit)
+                for st in q.steady]
+        parts.append(f"<details><summary>{len(q.steady)} signals not drawn: the same value across the middle 90% "
+                     "of every tier's and language's documents</summary>"
+                     + table(["Signal", "Column", "Typical value", "Documents at that value", "Range in the sample",
+                              "Unit"], rows, numeric=(2, 3, 4)) + "</details>")
     if q.rulesets is not None and q.rulesets.height:
         parts.append(charts.add(figures.rulesets(q), "rulesets",
                                 "Rule sets annotate, they do not drop: these are the decisions each would make."))
@@ -273,16 +280,16 @@ def _examples(examples: pl.DataFrame | None) -> Html:
 # ---------------------------------------------------------------------------------------------- stocks
 
 
-def _interval(block: Mapping[str, Any] | None) -> str | None:
+def _interval(block: Mapping[str, Any] | None, why: str) -> str | None:
     if not block or block.get("estimate") is None:
         return None
-    ci = block.get("ci90")
-    return si(block["estimate"]) + (f" [{si(ci[0])} – {si(ci[1])}]" if ci else " (no interval)")
+    return estimate(block["estimate"], block.get("ci90"), si, why=why)
 
 
 def stock_table(stocks: Mapping[str, Any]) -> Html:
     """Per tier: raw and deduplicated tokens with 90% intervals, share of tokens, sample size."""
     tiers = dict(stocks.get("tiers") or {})
+    why = why_no_interval(stocks)
     rows = []
     for tier in [*tier_order(list(tiers)), "all tiers"]:
         block = tiers.get(tier) if tier != "all tiers" else stocks.get("total")
@@ -291,13 +298,51 @@ def stock_table(stocks: Mapping[str, Any]) -> Html:
         tok = block.get("tokens") or {}
         frac = (block.get("fraction_of_tokens") or {}).get("dedup")
         sample = block.get("sample") or {}
-        rows.append((tier, _interval(tok.get("raw")), _interval(tok.get("dedup")),
-                     f"{frac:.1%}" if isinstance(frac, float) else None,
+        rows.append((tier, _interval(tok.get("raw"), why), _interval(tok.get("dedup"), why),
+                     share(frac) if isinstance(frac, float) else None,
                      f"{sample['documents']:,}" if isinstance(sample.get("documents"), int) else None,
                      f"{sample['files']:,}" if isinstance(sample.get("files"), int) else None))
     unit = stocks.get("tokenizer") or "tokens"
-    return table(["tier", f"raw tokens ({unit}), 90% interval", "deduplicated tokens, 90% interval",
-                  "share of dedup tokens", "sampled documents", "sampled files"], rows, numeric=(1, 2, 3, 4, 5))
+    return table(["Tier", f"Raw tokens ({unit}), estimate [90% interval]", "Deduplicated tokens [90% interval]",
+                  "Share of dedup tokens", "Sampled documents", "Sampled files"], rows, numeric=(1, 2, 3, 4, 5),
+                 caption=f"Token stock of {stocks.get('population') or 'the population the sample represents'}")
+
+
+def factors_table(stocks: Mapping[str, Any]) -> Html | None:
+    """stocks.json's measured supply factors per language group: what the forecast multiplies the web by."""
+    supply = stocks.get("supply") or {}
+    groups = {k: v for k, v in (supply.get("groups") or {}).items() if isinstance(v, dict)}
+    if not groups:
+        return None
+    why = why_no_interval(stocks)
+    tiers = tier_order(list(dict.fromkeys(t for g in groups.values() for t in (g.get("tier_share") or {}))))
+
+    def frac(block: Any) -> str:
+        block = block if isinstance(block, dict) else {}
+        return estimate(block.get("estimate"), block.get("ci90"), lambda v: f"{v:.3f}", why=why)
+
+    rows = []
+    for name, g in groups.items():
+        survival = g.get("dedup_survival") or {}
+        lang = "all languages" if name == "*" else name
+        rows.append((lang, estimate(g.get("lang_share"), g.get("lang_share_ci90"), lambda v: f"{v:.3f}", why=why),
+                     frac(survival), *[frac((g.get("tier_share") or {}).get(t)) for t in tiers],
+                     f"{g['documents']:,}" if isinstance(g.get("documents"), int) else None))
+    parts = [table(["Language", "Share of raw tokens", "Dedup survival", *[f"{t} share" for t in tiers],
+                    "Sampled documents"], rows, numeric=tuple(range(1, 4 + len(tiers))),
+                   caption="Measured factors (fractions, estimate [90% interval]): share of the sample's tokens in "
+                           "the language, share left after deduplication, and each tier's share of the "
+                           "deduplicated tokens")]
+    floor = supply.get("common_crawl_floor") or {}
+    if floor.get("estimate") is not None:
+        parts.append(f"<p>Common Crawl floor: {esc(estimate(floor['estimate'], floor.get('ci90'), si, why=why))} "
+                     f"tokens ({esc(floor.get('tokenizer') or stocks.get('tokenizer') or '')}) of "
+                     f"{esc(floor.get('population') or 'distinct deduplicated text')}.</p>")
+    survival = (groups.get("*") or {}).get("dedup_survival") or {}
+    if survival.get("method") or survival.get("scope"):
+        parts.append(f'<p class="muted">Dedup survival: {esc(survival.get("scope") or "")}'
+                     f'{" — " + esc(survival["method"]) if survival.get("method") else ""}.</p>')
+    return Html("".join(parts))
 
 
 def _language_frame(run: RunData, cube: Cube | None) -> tuple[pl.DataFrame, str, str] | None:
@@ -329,6 +374,8 @@ def stocks_section(run: RunData, cube: Cube | None, langs: list[str], charts: Ch
             parts.append(f'<p class="muted">Estimator: {esc(design["estimator"])}; '
                          f'{esc(design.get("files_sampled", "?"))} files sampled.</p>')
         parts.append(stock_table(stocks))
+        if (factors := factors_table(stocks)) is not None:
+            parts.append(factors)
         if stocks.get("tiers") or stocks.get("total"):
             parts.append(charts.add(figures.stock_by_tier(stocks, unit), "stock-by-tier",
                                     "Horvitz–Thompson estimates of the stock the sample represents; pale: raw, "
@@ -365,34 +412,34 @@ def stocks_section(run: RunData, cube: Cube | None, langs: list[str], charts: Ch
 # ---------------------------------------------------------------------------------------------- forecast
 
 
-def _exhaustion_word(tier: Mapping[str, Any], key: str) -> str:
-    """A quantile of the exhaustion year, or why it has none: already exhausted at the start, or past the horizon."""
-    value = _num((tier.get("exhaustion_year") or {}).get(key))
-    if value is not None:
-        return f"{value:.1f}"
-    already = tier.get("already_exhausted") or {}
-    if (_num(already.get("probability")) or 0.0) >= float(key[1:]) / 100:
-        return f"already exhausted by {already.get('by')}"
-    return "beyond horizon"
-
-
-def _supply_chain(fc: Mapping[str, Any]) -> list[Html]:
-    """The measured chain (web stock × dedup survival × tier share = supply; floor; growth) and per-language answers."""
+def _supply_chain(fc: Mapping[str, Any], why: str) -> list[Html]:
+    """The measured chain per tier as a table (web stock × dedup survival × tier share = usable; floor), the
+    growth assumption and the warnings."""
     supply = fc.get("supply")
     if not isinstance(supply, dict):
         return []
-    items = "".join(f"<li>{esc(truncate(str(t), 600))}</li>" for t in (supply.get("chain") or {}).values())
-    out = [Html(f"<p><strong>Supply chain</strong> (medians, [90% intervals]; tokens):</p><ul>{items}</ul>")]
+    tiers = {t: v["supply"] for t, v in (fc.get("tiers") or {}).items() if isinstance((v or {}).get("supply"), dict)}
+
+    def cell(block: Any, fmt: Any) -> str:
+        block = block if isinstance(block, dict) else {}
+        return estimate(block.get("median"), block.get("ci90"), fmt, why=why)
+
+    def frac(v: float) -> str:
+        return f"{v:.3f}"
+
+    rows = [(tier_name(t), cell(c.get("web"), si), cell(c.get("dedup_survival"), frac),
+             cell(c.get("tier_share"), frac), cell(c.get("usable"), si), cell(c.get("floor"), si),
+             share((c.get("floor") or {}).get("p_binds"))) for t, c in tiers.items()]
+    year = next((c.get("year") for c in tiers.values()), "")
+    out = [table(["Tier", f"Web stock {year} (tokens)", "× dedup survival", "× tier share", "= usable (tokens)",
+                  "Common Crawl floor (tokens)", "Floor lifts the stock"], rows, numeric=(1, 2, 3, 4, 5, 6),
+                 caption="Supply chain per tier: medians of the Monte Carlo draws [90% intervals]")] if rows else []
     if (supply.get("growth") or {}).get("text"):
         out.append(note(truncate(str(supply["growth"]["text"]), 600)))
     for warning in (supply.get("warnings") or [])[:8]:
         out.append(note(truncate(str(warning), 400), "warn"))
-    rows = [(lang, tier, truncate(str((r.get("answer") or {}).get("text") or ""), 300))
-            for lang, block in (fc.get("languages") or {}).items() if isinstance(block, dict)
-            for tier, r in (block.get("tiers") or {}).items() if isinstance(r, dict)]
-    if rows:
-        out.append(table(["language", "tier", "exhaustion (median, ci80)"], rows,
-                         caption="Per language: the same chain with the language's share of the web's text"))
+    if supply.get("replaces"):
+        out.append(Html(f'<p class="muted">{esc(truncate(str(supply["replaces"]), 400))}.</p>'))
     return out
 
 
@@ -409,12 +456,13 @@ def forecast_section(run: RunData, charts: Charts) -> Section:
              + (f" — {esc(inputs['title'])}" if inputs.get("title") else "") + "</p>"]
     if inputs.get("citation"):
         parts.append(f'<p class="muted">{esc(truncate(inputs["citation"], 400))}</p>')
-    parts.extend(_supply_chain(fc))
+    parts.extend(_supply_chain(fc, why_no_interval(run.stocks)))
     rows = []
     for tier, data in fc["tiers"].items():
-        p10, p50, p90 = (_exhaustion_word(data, k) for k in ("p10", "p50", "p90"))
-        rows.append((tier, p50, f"{p10} – {p90}", forecast_view.tier_unit(fc, tier)))
-    parts.append(table(["tier", "median exhaustion year", "80% interval (ci80)", "unit"], rows, numeric=(1, 2)))
+        mid, ci80, remarks = exhaustion(data, fc)
+        rows.append((tier_name(tier), mid, ci80, "; ".join(remarks) or None, forecast_view.tier_unit(fc, tier)))
+    parts.append(table(["Tier", "Exhaustion year, median", "80% interval", "Also", "Stock unit"], rows,
+                       numeric=(1, 2), caption="When demand reaches the effective stock (decimal calendar years)"))
     parts.append(charts.add(forecast_view.fan(fc), "fan",
                             "Effective stock = stock usable after quality filtering, dedup and repetition; demand = "
                             "dataset size of the largest training run that year. Each y-axis shows its stock's "
@@ -459,12 +507,16 @@ def run_totals(manifest: Mapping[str, Any]) -> dict[str, float | None]:
             "cpu": sum(cpu) if cpu else None, "rss": max(rss) if rss else None}
 
 
-def facts_section(run: RunData, charts: Charts) -> Section:
+def facts_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
     m = run.manifest
     totals = run_totals(m)
     counts = m.get("counts") or {}
     quality = m.get("quality") or {}
     docs = _num(counts.get("documents"))
+    cards = sample_cards(run, cube)
+    if totals["wall"] is not None:
+        cpu = f"{totals['cpu']:,.0f} CPU-seconds" if totals["cpu"] is not None else "all stages"
+        cards.append((f"{totals['wall']:,.0f} s", "wall time", cpu))
     facts = [
         ("flow", m.get("flow")), ("peakdata version", m.get("peakdata_version")),
         ("run directory", str(run.root)), ("started", m.get("started_at")), ("finished", m.get("finished_at")),
@@ -476,7 +528,8 @@ def facts_section(run: RunData, charts: Charts) -> Section:
         ("classifier device", quality.get("device")), ("quality scorer", quality.get("scorer")),
         ("input", "synthetic demo crawl" if m.get("demo") else "user input"),
     ]
-    parts = ["<div class=\"cols\"><div>", table(["fact", "value"], [f for f in facts if f[1] is not None]), "</div>"]
+    parts = [_cards(cards), "<div class=\"cols\"><div>",
+             table(["Fact", "Value"], [f for f in facts if f[1] is not None]), "</div>"]
     inputs = [str(i) for i in (m.get("inputs") or [])]
     shown = "".join(f"<li><code>{esc(truncate(i, 200))}</code></li>" for i in inputs[:MAX_INPUTS])
     more = f"<li class=\"muted\">… and {len(inputs) - MAX_INPUTS:,} more</li>" if len(inputs) > MAX_INPUTS else ""
@@ -506,14 +559,14 @@ def facts_section(run: RunData, charts: Charts) -> Section:
                            [(k, v.get("format"), _fmt(v.get("population_files"), 0), _fmt(v.get("sampled_files"), 0),
                              v.get("seed")) for k, v in strata.items() if isinstance(v, dict)], numeric=(2, 3)))
     if m.get("parameters"):
-        parts.append(f"<h3>Parameters</h3>{kv_table(m['parameters'], ('parameter', 'value'))}")
+        parts.append(f"<h3>Parameters</h3>{kv_table(m['parameters'], ('Parameter', 'Value'), raw_keys=True)}")
     if m.get("versions"):
         parts.append("<details><summary>Package versions</summary>"
                      f"{table(['package', 'version'], sorted(m['versions'].items()))}</details>")
     failures = m.get("failures") or []
     if failures:
         parts.append(f"<h3>Failures ({len(failures):,})</h3>" + table(
-            ["failure"], [(Html(f"<code>{esc(_compact(f, 400))}</code>"),) for f in failures[:50]]))
+            ["Failure"], [(value_text("failure", f, 400),) for f in failures[:50]]))
     if run.notes:
         parts.append("<h3>Notes on this report</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in run.notes)
                      + "</ul>")
@@ -525,41 +578,9 @@ def _fmt(value: Any, digits: int) -> str | None:
     return None if v is None else f"{v:,.{digits}f}"
 
 
-# ---------------------------------------------------------------------------------------------- headline
-
-
-def kpis(run: RunData, cube: Cube | None) -> Html:
-    """The handful of numbers a reader wants first, as cards above the sections."""
-    counts = run.manifest.get("counts") or {}
-    cards: list[tuple[str, str, str]] = []
-    if (read := _num(counts.get("records_read"))) is not None:
-        cards.append((f"{read:,.0f}", "records read", ""))
-    if cube is not None:
-        docs = int(cube.frame["documents"].sum())
-        dedup = cube.frame.filter(kept(cube, *cube.flags))
-        cards.append((f"{docs:,}", "documents", ""))
-        if cube.flags:
-            cards.append((f"{int(dedup['documents'].sum()):,}", "after deduplication",
-                          f"{dedup['documents'].sum() / max(1, docs):.1%} of documents"))
-        if cube.token_col:
-            tokens = int(dedup["tokens"].sum())
-            cards.append((si(tokens), "tokens after dedup (sample)", cube.token_col.removeprefix("tokens_")))
-            if cube.has_tiers and tokens:
-                high = int(dedup.filter(pl.col("tier") == "high")["tokens"].sum())
-                cards.append((f"{high / tokens:.1%}", "high-tier share of tokens", "after dedup, in the sample"))
-    total = ((run.stocks or {}).get("total") or {}).get("tokens") or {}
-    if (est := (total.get("dedup") or {}).get("estimate")) is not None:
-        ci = (total.get("dedup") or {}).get("ci90")
-        cards.append((si(est), "estimated stock, dedup", f"90%: {si(ci[0])} – {si(ci[1])}" if ci else "tokens"))
-    for tier, data in ((run.forecast or {}).get("tiers") or {}).items():
-        cards.append((_exhaustion_word(data, "p50"), f"median exhaustion: {tier}", "year"))
-        if len(cards) >= 10:
-            break
-    totals = run_totals(run.manifest)
-    if totals["wall"] is not None:
-        cpu = f"{totals['cpu']:,.0f} CPU-s" if totals["cpu"] is not None else ""
-        cards.append((f"{totals['wall']:,.0f} s", "wall time", cpu))
-    return Html('<div class="kpis">' + "".join(
+def _cards(cards: Sequence[tuple[str, str, str]]) -> Html:
+    """Bookkeeping numbers as small cards: value, what it counts, and which population."""
+    return Html('<div class="kpis facts-cards">' + "".join(
         f'<div class="kpi"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div><div class="d">{esc(d)}</div>'
         "</div>" for v, k, d in cards) + "</div>")
 
@@ -568,8 +589,7 @@ def demo_banner(run: RunData) -> Html:
     """The plain statement that a demo run shows synthetic data, on top of the page."""
     if not run.manifest.get("demo"):
         return Html("")
-    return Html('<div class="banner banner-demo" role="alert">Synthetic demo data: this run read the project\'s '
-                "generated demo crawl, not real web pages. Every count, estimate and forecast below describes "
-                "made-up documents and says nothing about the web. Run with <code>--input</code> to audit real "
-                "crawl files.</div>")
+    return Html('<div class="banner banner-demo" role="alert">Synthetic demo data: made-up documents, not web '
+                "pages; the numbers below show what the report looks like and say nothing about the web. Run with "
+                "<code>--input</code> to audit real crawl files.</div>")
 

@@ -22,7 +22,7 @@ def _beta(rng, mean, conc, n):
 
 
 def write_run(path, *, crawls=("CC-MAIN-2024-22",), files=4, b=400, seed=1, survival=0.83, shares=SHARES,
-              floor=3.1e12, new_content=0.3, degenerate=False, langs=LANGS, small_sample=False):
+              floor=3.1e12, new_content=0.3, degenerate=False, langs=LANGS, small_sample=False, census=False):
     """A run directory holding stocks.json (supply) and stock_replicates.parquet.
 
     `files` sets the replicate spread (concentration ∝ files: fewer files, wider); `degenerate` gives every
@@ -66,8 +66,9 @@ def write_run(path, *, crawls=("CC-MAIN-2024-22",), files=4, b=400, seed=1, surv
         "new_content": {c: block(new_content) for c in crawls[1:]},
         "small_sample": small_sample, "warnings": ["synthetic warning"] if small_sample else [],
         "chain": "synthetic chain"}
+    strata = {c: {"population_files": files if census else 90_000, "sampled_files": files} for c in crawls}
     stocks = {"unit": "tokens", "tokenizer": "cl100k_base", "population": "synthetic", "supply": supply,
-              "cross_crawl": {"crawls": list(crawls)}}
+              "design": {"strata": strata}, "cross_crawl": {"crawls": list(crawls)}}
     (path / "stocks.json").write_text(json.dumps(stocks))
     return path / "stocks.json"
 
@@ -196,6 +197,13 @@ def test_degenerate_replicates_are_widened_and_flagged(tmp_path):
     assert ci[1] - ci[0] > 0.1
 
 
+def test_a_census_has_no_sampling_error_to_widen(tmp_path):
+    r = forecast(write_run(tmp_path / "r", degenerate=True, census=True))
+    assert r["supply"]["census"] is True and r["inputs"]["measured"]["widened"] == {}
+    ci = r["tiers"]["high"]["supply"]["tier_share"]["ci90"]
+    assert ci[0] == pytest.approx(0.21) and ci[1] == pytest.approx(0.21)
+
+
 def test_floor_is_respected(tmp_path):
     # a floor far above web × survival: the supply is lifted to it in every draw
     r = forecast(write_run(tmp_path / "r", floor=2e15))
@@ -305,3 +313,16 @@ def test_forecast_parquet_holds_usable_stock_and_languages(tmp_path):
     zh = [x for x in rows if x["tier"] == "zh:high" and x["quantity"] == "exhaustion_year"]
     assert {x["stat"] for x in zh} == {"p10", "p50", "p90"}
     assert json.loads((tmp_path / "out" / "forecast.json").read_text())["supply"]["level"] == "ci90"
+
+
+def test_replicates_without_tokens_of_a_group_are_zero_supply(tmp_path):
+    path = write_run(tmp_path / "r")
+    reps_path = tmp_path / "r" / "stock_replicates.parquet"
+    reps = pl.read_parquet(reps_path)
+    empty = (pl.col("group") == "zh") & pl.col("replicate").is_between(1, 40) & (pl.col("quantity") != "lang_share")
+    reps.with_columns(value=pl.when(empty).then(float("nan")).otherwise(pl.col("value"))).write_parquet(reps_path)
+    r = forecast(path, draws=5_000)
+    assert any(w.startswith("zh: 10% of the replicates hold no tokens") for w in r["supply"]["warnings"])
+    zh = r["languages"]["zh"]["tiers"]["high"]
+    assert zh["supply"]["tier_share"]["ci90"][0] == 0.0  # ~10% of draws: no zh high text at all
+    assert zh["already_exhausted"]["probability"] >= 0.09

@@ -1,0 +1,68 @@
+"""The few lines a person reads at the end of a run: where the report is and what the answer is.
+
+They come from the run directory's forecast.json and stocks.json (the same numbers as the report's first
+screen), so the terminal never says something the report does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows import storage
+
+CUMULATIVE = {"medium_or_better": "medium or better", "low_or_better": "low or better"}
+
+
+def _tier_label(name: str) -> str:
+    return CUMULATIVE.get(name, name)
+
+
+def _usable(tier: dict[str, Any]) -> str:
+    supply = tier.get("supply") or {}
+    usable = supply.get("usable") or {}
+    median, ci = usable.get("median"), usable.get("ci90")
+    if median is None:
+        return "stock n/a"
+    if not ci or ci[0] is None or ci[1] is None:
+        return f"{_si(median)} tokens (90% interval n/a)"
+    return f"{_si(median)} tokens [90%: {_si(ci[0])}-{_si(ci[1])}]"
+
+
+def _si(x: float) -> str:
+    for scale, suffix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            v = x / scale
+            return f"{v:.0f}{suffix}" if v >= 100 else f"{v:.2g}{suffix}"
+    return f"{x:.2g}"
+
+
+def _exhaustion(tier: dict[str, Any]) -> str:
+    answer = tier.get("answer") or {}
+    if answer.get("text"):
+        return f"exhaustion {answer['text']}"
+    year = (tier.get("exhaustion_year") or {}).get("mixture") or {}
+    return f"exhaustion median {year.get('p50')}" if year.get("p50") else "exhaustion n/a"
+
+
+def summary_lines(out: str) -> list[str]:
+    """Report location, the per-tier answer and the run's warnings, as plain lines."""
+    report = storage.join(storage.absolute(out), "report.html")
+    lines = [f"Report: {report}"]
+    forecast_path = storage.join(storage.absolute(out), "forecast.json")
+    if not storage.exists(forecast_path):
+        return lines
+    forecast = storage.read_json(forecast_path)
+    supply = forecast.get("supply") or {}
+    years = (forecast.get("meta") or {}).get("years") or []
+    when = f" in {years[0]}" if years else ""
+    lines.append(f"Answer ({forecast.get('scenario', 'forecast')} scenario): usable tokens on the web{when} "
+                 "(median, 90% interval) and the year demand exceeds them (median, 80% interval):")
+    width = max((len(_tier_label(t)) for t in forecast.get("tiers", {})), default=0)
+    for name, tier in (forecast.get("tiers") or {}).items():
+        lines.append(f"  {_tier_label(name):<{width}}  {_usable(tier)}; {_exhaustion(tier)}")
+    for lang, block in (forecast.get("languages") or {}).items():
+        for name, tier in (block.get("tiers") or {}).items():
+            lines.append(f"  [{lang}] {_tier_label(name)}: {_usable(tier)}; {_exhaustion(tier)}")
+    for warning in supply.get("warnings") or []:
+        lines.append(f"Warning: {warning}")
+    return lines
