@@ -50,7 +50,7 @@ from tools.shared_data import shared_data_dir  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 # Results of runs too long or needing other hardware for `make bench`, kept across runs and appended in this order:
 # the million-record load (benchmarks/load.py, ~40 min) and the run on a lent GPU machine (16 cores, H100).
-KEPT_RESULTS = [REPO / "benchmarks" / "results" / name for name in ("load.md", "gpu.md")]
+KEPT_RESULTS = [REPO / "benchmarks" / "results" / name for name in ("load.md", "gpu.md", "object_store.md")]
 PY = sys.executable
 FLOWS = str(Path(PY).with_name("flows"))
 PREFECT = str(Path(PY).with_name("prefect"))

@@ -19,7 +19,9 @@ import polars as pl
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext, TaskRunContext
 
+from forecasts.report.answer import exhaustion
 from forecasts.report.builder import REPORT_NAME
+from forecasts.report.labels import estimate, tier_name, why_no_interval
 from forecasts.report.rundata import RunData, load_run, tier_order
 from forecasts.report.safe import clean, truncate
 from forecasts.report.sections import run_totals
@@ -112,25 +114,25 @@ def summary_markdown(run_dir: Path, summary: Mapping[str, Any], run: RunData | N
         out.append("")
     if stocks.get("tiers") or stocks.get("total"):
         unit = md(stocks.get("tokenizer") or "tokens")
-        out += ["## Token stock (estimate, 90% interval)", "", f"| tier | raw ({unit}) | deduplicated |",
-                "|---|---:|---:|"]
+        population = md(stocks.get("population") or "the population the files represent", 300)
+        out += [f"## Token stock of {population} (estimate, 90% interval)", "",
+                f"| tier | raw ({unit}) | deduplicated |", "|---|---:|---:|"]
         tiers = dict(stocks.get("tiers") or {})
+        why = why_no_interval(stocks)
         for tier in [*tier_order(list(tiers)), "all tiers"]:
             block = tiers.get(tier) if tier != "all tiers" else stocks.get("total")
             tokens = (block or {}).get("tokens") or {}
-            out.append(f"| {md(tier)} | {_estimate(tokens.get('raw'))} | {_estimate(tokens.get('dedup'))} |")
+            out.append(f"| {md(tier)} | {_estimate(tokens.get('raw'), why)} | {_estimate(tokens.get('dedup'), why)} |")
         out.append("")
     if forecast.get("tiers"):
         out += [f"## Forecast: {md(forecast.get('scenario') or '?')}", "",
-                "| tier | median exhaustion year | 80% interval |", "|---|---:|---:|"]
+                "| tier | usable stock (tokens on the web, 90% interval) | median exhaustion year | 80% interval |",
+                "|---|---:|---:|---:|"]
         for tier, data in forecast["tiers"].items():
-            ex = (data or {}).get("exhaustion_year") or {}
-            already = (data or {}).get("already_exhausted") or {}
-            p_already = already.get("probability") or 0.0
-            year = {k: _year(ex.get(k)) if ex.get(k) is not None or p_already < q
-                    else f"already exhausted by {already.get('by')}" for k, q in (("p10", 0.1), ("p50", 0.5),
-                                                                                    ("p90", 0.9))}
-            out.append(f"| {md(tier)} | {year['p50']} | {year['p10']} – {year['p90']} |")
+            mid, ci80, _ = exhaustion(data or {}, forecast)
+            usable = (((data or {}).get("supply") or {}).get("usable")) or {}
+            stock = estimate(usable.get("median"), usable.get("ci90")) if usable.get("median") else "–"
+            out.append(f"| {md(tier_name(tier))} | {md(stock)} | {md(mid)} | {md(ci80)} |")
         if (forecast.get("supply") or {}).get("text"):
             out += ["", md(forecast["supply"]["text"], 2000)]
         out.append("")
@@ -148,15 +150,10 @@ def summary_markdown(run_dir: Path, summary: Mapping[str, Any], run: RunData | N
     return "\n".join(out) + "\n"
 
 
-def _estimate(block: Any) -> str:
+def _estimate(block: Any, why: str) -> str:
     if not isinstance(block, dict) or block.get("estimate") is None:
         return "–"
-    ci = block.get("ci90")
-    return si(block["estimate"]) + (f" [{si(ci[0])} – {si(ci[1])}]" if ci else "")
-
-
-def _year(value: Any) -> str:
-    return f"{value:.1f}" if isinstance(value, int | float) else "beyond horizon"
+    return md(estimate(block["estimate"], block.get("ci90"), si, why=why))
 
 
 def publish_artifacts(run_dir: Path, summary: dict, report_url: str | None = None) -> None:

@@ -75,20 +75,31 @@ def take_all_files(files: list[str], sizes: dict[str, int] | None, n: int) -> se
     return certain
 
 
+MAX_REMOTE_SIZES = 10_000  # input URLs whose sizes are asked for (one listing or HEAD each at most)
+
+
 def file_sizes(files: list[str]) -> dict[str, int] | None:
-    """Size in bytes of every file, or None when one cannot be known without reading it (a URL, a vanished file).
+    """Size in bytes of every file, or None when one cannot be known (a vanished file, a server without sizes).
 
     The sizes are the ratio estimator's auxiliary: tokens per byte varies far less between files than tokens per
-    file, so the stratum's known total bytes sharpen the estimate (stats/estimators.py).
+    file, so the stratum's known total bytes sharpen the estimate (stats/estimators.py). Local files: the file
+    system; URLs (object stores, HTTP): the store's listing or a HEAD request, for up to MAX_REMOTE_SIZES files.
     """
     sizes = {}
+    if sum(storage.is_url(f) for f in files) > MAX_REMOTE_SIZES:
+        return None
     for f in files:
-        if storage.is_url(f):
-            return None
         try:
-            sizes[f] = os.stat(f).st_size
-        except OSError:
+            if storage.is_url(f):
+                fs, path = storage.filesystem(f)
+                size = fs.size(path)
+            else:
+                size = os.stat(f).st_size
+        except Exception:  # sizes are optional: without them the estimator is Horvitz-Thompson (any store error)
             return None
+        if size is None:
+            return None
+        sizes[f] = int(size)
     return sizes
 
 
@@ -207,7 +218,6 @@ def crawl_sample(
                          "size, or --census to read them all on purpose")
     run = RunDir(out)
     run.ensure("documents")
-    run.sweep()  # what killed writers of earlier runs left half-written, in every table
     # Absolute paths or URLs before any task is submitted: a Dask worker elsewhere has another working directory.
     population = [s if storage.is_url(s) else storage.absolute(s) for s in expand_inputs(input or [])]
     sizes = file_sizes(population)

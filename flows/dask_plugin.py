@@ -18,4 +18,4 @@ class StorageOptionsPlugin(WorkerPlugin):
         self.options = options
 
     def setup(self, worker: Any) -> None:
-        storage.configure(self.options)
+        storage.apply_by_protocol(self.options)

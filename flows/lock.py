@@ -262,6 +262,11 @@ def run_lock(root: str, wait: bool = False) -> Iterator[dict]:
         lock.depth = 1
         with _held_guard:
             _held[root] = lock
+        try:
+            _sweep(root)
+        except BaseException:
+            run_lock_release(root)
+            raise
     try:
         yield lock.holder
     finally:
@@ -272,6 +277,23 @@ def run_lock(root: str, wait: bool = False) -> Iterator[dict]:
                 _held.pop(root, None)
         if done:
             lock.release()
+
+
+def _sweep(root: str) -> None:
+    """What killed writers of earlier runs left half-written, in every table: once, on taking the lock."""
+    from flows.rundir import RunDir
+
+    removed = RunDir(root).sweep()
+    if removed:
+        log.info("removed %d temporary file(s) of earlier runs from %s", len(removed), root)
+
+
+def run_lock_release(root: str) -> None:
+    """Release this process's lock of `root` (when taking it did not complete)."""
+    with _held_guard:
+        lock = _held.pop(root, None)
+    if lock is not None:
+        lock.release()
 
 
 def holds_run_dir(fn: Callable) -> Callable:

@@ -49,6 +49,10 @@ class NoUsableInput(RuntimeError):
     """Every record was dropped or failed: there is nothing to measure."""
 
 
+class ShardsFailed(RuntimeError):
+    """Every input file failed to be read (unreachable storage, missing credentials): nothing to measure."""
+
+
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in VERSIONED_PACKAGES:
@@ -159,6 +163,10 @@ def quality_audit(
     manifest |= design_entries(sampled)
     write_json(run.manifest, manifest)
     if sampled["counts"]["documents"] == 0:
+        failed = sampled["failures"]
+        if failed:  # nothing read because every shard failed: say why, not "no usable documents"
+            raise ShardsFailed(f"all {len(failed)} input file(s) failed, first {failed[0]['source_file']}: "
+                               f"{failed[0]['error']}; fix the cause and re-run")
         raise NoUsableInput(_nothing_usable(sampled["counts"]))
     documents = sampled["counts"]["documents"]
     with measure(stages, "deduplicate") as stage:

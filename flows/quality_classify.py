@@ -51,10 +51,11 @@ def score_shard(documents: str, quality: str, scorer_spec: dict, digest: str) ->
         writer = writer or ShardWriter(quality, table.schema)
         writer.write(table)
         rows += table.num_rows
-    if writer is None:  # an empty documents shard still gets an (empty) quality shard
-        empty = pl.DataFrame(schema={"doc_id": pl.String, "quality_score": pl.Float64, "heuristic_keep": pl.Boolean,
-                                     "heuristic_reason": pl.String, **({"lang": pl.String} if "lang" in names else {})})
-        write_table(quality, empty.to_arrow())
+    if writer is None:  # an empty documents shard still gets an empty quality shard, with every column
+        none = pl.Series("text", [], dtype=pl.String)
+        empty = annotate_quality(none, scorer, none.alias("lang") if "lang" in names else None)
+        ids = pl.DataFrame(schema={"doc_id": pl.String})
+        write_table(quality, pl.concat([ids, empty], how="horizontal").to_arrow())
     else:
         writer.commit()
     result = {"shard": storage.name(quality), "documents": rows, "scorer": scorer.name, "device": scorer.device,

@@ -108,10 +108,16 @@ def configure(options: str | dict | None, location: str | None = None) -> dict[s
             raise ValueError("--storage-options without a protocol key applies to the URL of --out; give it as "
                              "{\"s3\": {...}} or use an s3://, gs://, abfs:// ... --out")
         by_protocol = {_protocol(location): parsed}
+    return apply_by_protocol(by_protocol)
+
+
+def apply_by_protocol(by_protocol: dict[str, dict]) -> dict[str, dict]:
+    """Merge options already keyed by protocol into fsspec's configuration and the environment of child processes
+    (the form Dask workers receive: a protocol registered only in the flow's process is taken as given)."""
     for protocol, values in by_protocol.items():
         fsspec.config.conf.setdefault(protocol, {}).update(values)
-    os.environ[OPTIONS_ENV] = json.dumps(
-        {p: fsspec.config.conf[p] for p in by_protocol} | _env_options(), sort_keys=True)
+    os.environ[OPTIONS_ENV] = json.dumps(_env_options() | {p: fsspec.config.conf[p] for p in by_protocol},
+                                         sort_keys=True)
     return by_protocol
 
 

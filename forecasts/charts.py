@@ -31,6 +31,11 @@ HIGH_END_COLOR = "#f58518"  # tornado: input at the high end
 _FALLBACK = ("#17becf", "#bcbd22", "#8c564b", "#e377c2", "#1f77b4", "#ff7f0e")
 
 
+def tier_label(tier: str) -> str:
+    """Cumulative tiers in words ("medium or better"), other names with spaces for underscores."""
+    return {"medium_or_better": "medium or better", "low_or_better": "low or better"}.get(tier, tier.replace("_", " "))
+
+
 def tier_color(tier: str) -> str:
     """The tier's colour; unknown tiers get a stable colour from their name."""
     return TIER_COLORS.get(tier, _FALLBACK[zlib.crc32(tier.encode()) % len(_FALLBACK)])
@@ -66,18 +71,19 @@ def fan_chart(result: Mapping[str, Any], tiers: list[str] | None = None) -> go.F
     """Effective stock and demand bands by year, one panel per tier, with the exhaustion interval shaded."""
     names = tiers or list(result["tiers"])
     fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=[f"{t} ({_unit(result, t)})" for t in names])
+                        subplot_titles=[f"{tier_label(t)} ({_unit(result, t)})" for t in names])
     for row, tier in enumerate(names, start=1):
         t = result["tiers"][tier]
         color, unit = tier_color(tier), _unit(result, tier)
-        for trace in _band_traces(t["stock"]["effective"], color, f"{tier}: effective stock", f"stock-{tier}", True):
+        for trace in _band_traces(t["stock"]["effective"], color, f"{tier_label(tier)}: effective stock",
+                                  f"stock-{tier}", True):
             fig.add_trace(trace, row=row, col=1)
-        for trace in _band_traces(t["demand"], DEMAND_COLOR, f"{tier}: largest training dataset", f"demand-{tier}",
-                                  True):
+        for trace in _band_traces(t["demand"], DEMAND_COLOR, f"{tier_label(tier)}: largest training dataset",
+                                  f"demand-{tier}", True):
             fig.add_trace(trace, row=row, col=1)
         raw = t["stock"]["raw"]
         fig.add_trace(go.Scatter(x=[int(y) for y in raw], y=[q["p50"] for q in raw.values()], mode="lines",
-                                 line={"color": color, "dash": "dot"}, name=f"{tier}: raw stock (median)",
+                                 line={"color": color, "dash": "dot"}, name=f"{tier_label(tier)}: raw stock (median)",
                                  legendgroup=f"stock-{tier}"), row=row, col=1)
         ex = t["exhaustion_year"]
         if ex.get("p10") is not None and ex.get("p90") is not None:
@@ -102,17 +108,20 @@ def exhaustion_chart(result: Mapping[str, Any]) -> go.Figure:
         years = [int(y) for y in t["p_exhausted_by"]]
         cdf = list(t["p_exhausted_by"].values())
         per_year = [b - a for a, b in zip(cdf[:-1], cdf[1:], strict=True)]
-        fig.add_trace(go.Bar(x=years[:-1], y=per_year, marker_color=color, name=tier, legendgroup=tier,
+        ex = t["exhaustion_year"]
+        marks = [(ex.get(k), p) for k, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9)) if ex.get(k) is not None]
+        # The 10/50/90% years go into the legend, not next to the markers: the tiers' markers sit close
+        # together and their labels would overlap.
+        quantiles = ", ".join(f"{round(p * 100)}%: {x:.1f}" for x, p in marks)
+        name = f"{tier_label(tier)} ({quantiles})" if quantiles else tier_label(tier)
+        fig.add_trace(go.Bar(x=years[:-1], y=per_year, marker_color=color, name=name, legendgroup=tier,
                              offsetgroup=tier, hovertemplate="%{x}: %{y:.1%}<extra>" + tier + "</extra>"),
                       row=1, col=1)
         fig.add_trace(go.Scatter(x=years, y=cdf, mode="lines", line={"color": color}, name=tier, legendgroup=tier,
                                  showlegend=False), row=2, col=1)
-        ex = t["exhaustion_year"]
-        marks = [(ex.get(k), p) for k, p in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9)) if ex.get(k) is not None]
         if marks:
-            fig.add_trace(go.Scatter(x=[m[0] for m in marks], y=[m[1] for m in marks], mode="markers+text",
-                                     marker={"color": color, "size": 8}, text=[f"{m[0]:.1f}" for m in marks],
-                                     textposition="middle right", legendgroup=tier, showlegend=False,
+            fig.add_trace(go.Scatter(x=[m[0] for m in marks], y=[m[1] for m in marks], mode="markers",
+                                     marker={"color": color, "size": 8}, legendgroup=tier, showlegend=False,
                                      hovertemplate="p%{y:.0%}: %{x:.2f}<extra>" + tier + "</extra>"), row=2, col=1)
     fig.update_yaxes(title_text="probability", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text="cumulative probability", tickformat=".0%", range=[0, 1.02], row=2, col=1)
@@ -138,7 +147,7 @@ def scenario_comparison(comparison: Mapping[str, Any]) -> go.Figure:
             lo.append(ex["p50"] - ex["p10"] if ex.get("p10") is not None else 0.0)
             hi.append(ex["p90"] - ex["p50"] if ex.get("p90") is not None else 0.0)
         fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="markers", name=tier, marker={"color": tier_color(tier), "size": 10},
+            x=xs, y=ys, mode="markers", name=tier_label(tier), marker={"color": tier_color(tier), "size": 10},
             error_x={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo, "thickness": 2},
             hovertemplate="%{y}: median %{x:.1f}<extra>" + tier + "</extra>"))
     fig.update_layout(title=f"{comparison['scenario']}: exhaustion year by training regime (median, 80% interval)",

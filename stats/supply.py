@@ -88,6 +88,19 @@ def _totals(y: np.ndarray, inputs: SupplyInputs, key: int) -> np.ndarray:
     return np.vstack([est.estimate, np.maximum(est.replicates, 0.0)])
 
 
+def _bounded(kept: np.ndarray, frame: pl.DataFrame, tiers: list[str], inputs: SupplyInputs) -> np.ndarray:
+    """The crawl-wide estimate of deduplicated tokens, held within what is known for certain.
+
+    The crawl holds at least the distinct text the sample saw (unweighted), and at most what the sample's own
+    dedup leaves (duplicates in unsampled files only lower it). A pair estimate outside these bounds, which the
+    subtraction of two noisy totals produces when nearly everything is duplicated, is moved to the nearer one,
+    so survival is never an impossible zero with a zero-width interval.
+    """
+    seen = _per_file(frame, "keep_dedup", tiers, inputs.design.n_files).sum(axis=0)
+    upper = _totals(_per_file(frame, "keep_dedup", tiers, inputs.design.n_files), inputs, 1)
+    return np.minimum(np.maximum(kept, seen[None, :]), np.maximum(upper, seen[None, :]))
+
+
 def _cross_file_duplicates(frame: pl.DataFrame, tiers: list[str], weights: np.ndarray,
                            design: FileDesign) -> tuple[np.ndarray, int]:
     """HT estimate (1 + B, tiers) of tokens duplicating an earlier copy in another file of the same crawl.
@@ -155,10 +168,11 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
         if crawl_wide and not census:
             kept = _totals(_per_file(mine, "keep_file_dedup", tiers, design.n_files), inputs, 1)
             dup, pairs = _cross_file_duplicates(mine, tiers, weights, design)
-            kept = np.clip(kept - dup, 0.0, None)
+            kept = _bounded(kept - dup, mine, tiers, inputs)
             scope, method = "crawl-wide", (
                 f"within-file dedup minus cross-file duplicates of the crawl estimated from {pairs} sampled pairs "
-                "(Horvitz-Thompson for pairs: tokens / joint inclusion of the two files)")
+                "(Horvitz-Thompson for pairs: tokens / joint inclusion of the two files), kept between the distinct "
+                "text actually seen and the sample's own dedup")
         else:
             kept = _totals(_per_file(mine, "keep_dedup", tiers, design.n_files), inputs, 1)
             scope = "crawl-wide" if census else "sample upper bound, widened"

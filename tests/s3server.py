@@ -63,7 +63,17 @@ class S3Server:
 
 @contextlib.contextmanager
 def s3_server(log: Path) -> Iterator[S3Server]:
-    """Start `python -m moto.server` on a free loopback port; credentials go into this process's environment."""
+    """Start `python -m moto.server` on a free loopback port; credentials go into this process's environment.
+
+    The environment and fsspec's configuration (which runs with --storage-options change) are restored at the end,
+    so no later test talks to a stopped endpoint.
+    """
+    import copy
+
+    import fsspec.config
+
+    saved_env = dict(os.environ)
+    saved_conf = copy.deepcopy(fsspec.config.conf)
     os.environ.update(CREDENTIALS)
     port = free_port()
     with log.open("wb") as out:
@@ -87,3 +97,7 @@ def s3_server(log: Path) -> Iterator[S3Server]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        os.environ.clear()
+        os.environ.update(saved_env)
+        fsspec.config.conf.clear()
+        fsspec.config.conf.update(saved_conf)

@@ -36,8 +36,8 @@ SMS = Path("low_quality") / "SMSSpamCollection.tsv"
 HUMAN = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
 # Measured with the shipped default_quality_model.json (docs/readme/classifiers.md); asserted with a small margin.
 # These 281 labels are the development set (they chose the global high threshold), not a held-out measurement.
-DEFAULT_AUC = 0.883
-DEFAULT_AUC_HARD = 0.777
+DEFAULT_AUC = 0.929
+DEFAULT_AUC_HARD = 0.888
 GENESIS = Path("reference_text") / "nltk-genesis-6langs.tar.gz"
 
 
@@ -214,7 +214,7 @@ def test_default_scorer_agrees_with_people(shared_data: Path):
     assert result["roc_auc"] >= DEFAULT_AUC - 0.002
     assert result["roc_auc_hard"] >= DEFAULT_AUC_HARD - 0.002
     assert result["roc_auc_hard"] > agreement(np.array([len(t) for t in texts], float), labels,
-                                               length_ambiguous_mask(texts, labels))["roc_auc_hard"] + 0.1
+                                               length_ambiguous_mask(texts, labels))["roc_auc_hard"] + 0.2
     assert load_scorer(None) is load_scorer("default")
     np.testing.assert_allclose(load_scorer("default").score(texts[:5]), scores[:5], rtol=1e-12)
 

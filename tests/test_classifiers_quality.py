@@ -248,6 +248,13 @@ def test_thresholds_belong_to_their_scorer(tmp_path: Path):
                              TierThresholds(high_percentile=50))
     assert within.by_lang["a"]["high"] == pytest.approx(0.15) and within.by_lang["b"]["high"] == pytest.approx(0.85)
     assert load_scorer("default") is scorer
+    # per-language thresholds and the guard, as one polars expression
+    from filters.classifiers.tiers import tier_expr
+
+    rows = pl.DataFrame({"quality_score": [0.95, 0.95, 0.5, 0.99], "lang": ["de", None, "xx", "de"],
+                         "heuristic_keep": [True, True, True, False]})
+    tiers = rows.select(tier_expr(0.9, None, by_lang={"de": {"high": 0.97}}, guard=True))["tier"].to_list()
+    assert tiers == ["medium", "high", "medium", "low"]
 
 
 # ---- train-classifier that tells the truth ----

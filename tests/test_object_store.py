@@ -181,3 +181,21 @@ def test_a_bucket_refusing_writes_midway_fails_clearly_and_the_rerun_completes(
             with s3.filesystem().open(f"s3://faults/run/{key}") as f:
                 documents += pl.read_parquet(f).height
     assert documents == again["counts"]["documents"]  # each document once: finished shards were reused, not added
+
+
+def test_relative_paths_reach_dask_workers_in_other_directories(demo, prefect_harness, tmp_path, monkeypatch):
+    """--input and --out relative to the flow's working directory: workers elsewhere read and write the same files
+    (paths are made absolute before tasks are submitted), not files of their own working directory."""
+    from flows.crawl_sample import crawl_sample
+
+    flow_dir = tmp_path / "flow"
+    flow_dir.mkdir()
+    (flow_dir / "in").symlink_to(demo, target_is_directory=True)
+    monkeypatch.chdir(flow_dir)
+    with dask_cluster(tmp_path / "dask") as (address, worker_dirs):
+        result = crawl_sample(input=["in"], out="out", runner="dask", dask_address=address)
+    assert result["failures"] == [] and result["counts"]["file_errors"] == {}
+    assert len(list((flow_dir / "out" / "documents").glob("part-*.parquet"))) == 4
+    assert all(Path(p["source_file"]).is_absolute() for p in result["shards"])
+    for cwd in worker_dirs:
+        assert list(cwd.iterdir()) == []

@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from forecasts.report import build_report
+from forecasts.report.labels import Cells, estimate, interval, key_words, signal, size, value_text, why_no_interval
 from forecasts.report.page import plotly_js
 from forecasts.report.safe import esc, label, script_json, url_text
 
@@ -47,12 +48,32 @@ def _forecast(tiers: dict[str, tuple[float, float]], years: range) -> dict:
             return {str(y): {k: base * growth ** (y - years[0]) * f for k, f in spread.items()} for y in years}
         demand0 = stock * 10 ** (-0.38 * (p50 - years[0]))
         p_by = {str(y): round(min(1.0, max(0.0, 0.5 + (y - p50) / 6)), 3) for y in years}
+        p90 = p50 + 3.4 if p50 + 3.4 <= years[-1] else None
+        share = round(stock / 2.5e15, 3)
         out["tiers"][tier] = {
             "stock": {"raw": band(stock * 3, 1.06), "effective": band(stock, 1.06)},
             "demand": band(demand0, 10 ** 0.38),
-            "exhaustion_year": {"p10": p50 - 2.1, "p50": p50, "p90": p50 + 3.4 if p50 + 3.4 <= years[-1] else None},
+            "exhaustion_year": {"p10": p50 - 2.1, "p50": p50, "p90": p90},
             "p_exhausted_by": p_by,
+            "p_not_within_horizon": 0.0 if p90 is not None else 0.12,
+            "already_exhausted": {"by": years[0], "probability": 0.0},
+            "answer": {"median": p50, "ci80": [p50 - 2.1, p90], "text": f"median {p50:.1f}"},
+            "supply": {"year": years[0], "unit": "tokens", "level": "ci90", "members": [tier],
+                       "web": {"median": 5.1e14, "ci90": [1.6e14, 1.7e15]},
+                       "dedup_survival": {"median": 0.8, "ci90": [0.8, 0.8]},
+                       "tier_share": {"median": share, "ci90": [share, share]},
+                       "usable": {"median": stock, "ci90": [stock * 0.32, stock * 3.3]},
+                       "floor": {"median": 1.7e12, "ci90": [1.7e12, 1.7e12], "p_binds": 0.0}},
         }
+    out["supply"] = {"level": "ci90", "warnings": ["Small sample: fewer than 5 files read in local."],
+                     "growth": {"source": "published", "text": "web stock growth: published rate"},
+                     "chain": {}, "small_sample": True}
+    zh = {"already_exhausted": {"by": years[0], "probability": 0.84}, "p_not_within_horizon": 0.0,
+          "exhaustion_year": {"p10": None, "p50": None, "p90": years[0] + 0.3},
+          "answer": {"median": None, "ci80": [None, years[0] + 0.3], "text": "Already exhausted"},
+          "supply": {"year": years[0], "lang_share": {"median": 0.007, "ci90": [0.007, 0.007]},
+                     "usable": {"median": 1.5e12, "ci90": [4.8e11, 4.9e12]}}}
+    out["languages"] = {"zh": {"tiers": {t: zh for t in tiers}, "documents": 4, "files": 1}}
     out["sensitivity"] = {
         "draws": 10000, "seed": 0, "measure": "median exhaustion year (decimal year)",
         "baseline_p50": {t: p50 for t, (_, p50) in tiers.items()},
@@ -113,6 +134,8 @@ def write_run_dir(root: Path, n_docs: int = 64, hostile: bool = False) -> Path:
     quality = pl.DataFrame({
         "doc_id": ids,
         "gopher_mean_word_length": [4.0 + (i % 5) * 0.4 for i in range(n_docs)],
+        "gopher_quality_hash_ratio": [0.0] * n_docs,  # a rule that never fires: no panel, listed instead
+        "zstd_ratio": [1.0 + (i % 11) / 2 for i in range(n_docs)],  # a ratio that exceeds 1, not a fraction
         "fraction_alpha_words": [0.5 + (i % 10) / 20 for i in range(n_docs)],
         "line_count": [1 + i % 12 for i in range(n_docs)],
         "frac_duplicate_lines": [(i % 6) / 10 for i in range(n_docs)],
@@ -177,6 +200,8 @@ def write_run_dir(root: Path, n_docs: int = 64, hostile: bool = False) -> Path:
         forecast["inputs"]["citation"] = HOSTILE[1]
         for block in (forecast["tiers"], forecast["sensitivity"]["tiers"], forecast["sensitivity"]["baseline_p50"]):
             block[HOSTILE[1]] = block.pop("low")
+        forecast["languages"][HOSTILE[2]] = forecast["languages"].pop("zh")
+        forecast["supply"]["warnings"].append(HOSTILE[0])
         forecast["sensitivity"]["tiers"][HOSTILE[1]][0]["label"] = HOSTILE[3]
         forecast["comparison"]["variants"][HOSTILE[2]] = forecast["comparison"]["variants"].pop("5x overtraining")
     (root / "forecast.json").write_text(json.dumps(forecast))
@@ -240,8 +265,10 @@ def figures_json(page: str) -> dict:
 def test_report_has_every_section_and_chart(full_report: tuple[Path, str]) -> None:
     path, page = full_report
     assert path.name == "report.html" and not list(path.parent.glob(".report.html.*"))
+    assert '<section class="card answer" id="answer">' in page
     for section in ("funnel", "quality", "stocks", "forecast", "run"):
         assert f'<section class="card" id="{section}">' in page
+    assert page.index('id="answer"') < page.index('id="funnel"') < page.index('id="run"')
     ids = chart_ids(page)
     names = {i.split("-", 2)[2] for i in ids}
     assert names == {"funnel", "reasons", "score-histogram", "score-by-language", "signals", "rulesets",
@@ -283,8 +310,11 @@ def test_funnel_numbers(full_report: tuple[Path, str]) -> None:
         "dropped: empty_text", "dropped: http_status", "dropped: non_html", "error: corrupt_gzip",
         "error: malformed_record", "file error: truncated_file"]
     assert "Skipped record types (not content records, so not counted as read): metadata 40, request 40." in page
-    kinds = re.search(r"<caption>kinds</caption>.*?</table>", page, re.S).group(0)
+    kinds = re.search(r"<caption>Duplicates by kind</caption>.*?</table>", page, re.S).group(0)
     assert re.findall(r"<td class=num>(\d+)</td></tr>", kinds) == ["7", "6", "9"]  # duplicates per kind
+    assert "<th>Kind</th><th class=num>Documents</th><th class=num>Duplicates</th>" in kinds  # plain headers
+    overlap = re.search(r"<caption>Overlap with earlier crawls</caption>.*?</table>", page, re.S).group(0)
+    assert "<th class=num>Seen documents</th>" in overlap and "seen_documents" not in overlap
     assert "More (params)" in page
 
 
@@ -296,8 +326,19 @@ def test_quality_charts_have_thresholds_and_tiers(full_report: tuple[Path, str])
     lines = sorted(s["x0"] for s in hist["layout"]["shapes"])
     assert lines == [0.4, 0.7]
     signals = next(v for k, v in figs.items() if k.endswith("-signals"))
-    titles = [a["text"] for a in signals["layout"]["annotations"]]
-    assert titles[:4] == ["gopher_mean_word_length", "fraction_alpha_words", "line_count", "frac_duplicate_lines"]
+    titles = [a["text"].split("<br>")[0] for a in signals["layout"]["annotations"] if a.get("name") != "demo-label"]
+    columns = [re.sub(r"<[^>]+>", "", a["text"].split("<br>")[1]) for a in signals["layout"]["annotations"]
+               if a.get("name") != "demo-label"]
+    # every signal that varies gets a panel titled in words, its column name beneath; the constant one does not
+    assert columns == ["gopher_mean_word_length", "zstd_ratio", "fraction_alpha_words", "line_count",
+                       "frac_duplicate_lines"]
+    assert titles[1] == "Compression ratio (zstd)" and "fraction" not in signals["layout"]["yaxis2"]["title"]["text"]
+    assert signals["layout"]["yaxis2"]["range"][1] >= 5.5  # the ratio's axis reaches its values
+    assert signals["layout"]["yaxis3"]["title"]["text"] == "fraction" and signals["layout"]["yaxis3"]["range"][1] <= 1.1
+    for k in range(1, len(columns) + 1):  # true axes: a range around the data, never a flat −1…1 default
+        lo, hi = signals["layout"][f"yaxis{k if k > 1 else ''}"]["range"]
+        assert hi > lo and (lo, hi) != (-1, 1)
+    assert "1 signals not drawn" in page and "<code>gopher_quality_hash_ratio</code>" in page
     assert any(s.get("y0") == 0.3 for s in signals["layout"]["shapes"])  # the signal's own threshold
     for name, fig in figs.items():  # every axis a trace draws on has a title that says its unit
         for trace in fig["data"]:
@@ -311,8 +352,8 @@ def test_quality_charts_have_thresholds_and_tiers(full_report: tuple[Path, str])
 def test_examples_show_urls_as_text_only(hostile_report: tuple[Path, str]) -> None:
     _, page = hostile_report
     markup = page.split("<script")[0]
-    assert re.findall(r"<a\b[^>]*>", markup) == [f'<a href="#{s}">' for s in ("funnel", "quality", "stocks",
-                                                                               "forecast", "run")]
+    assert re.findall(r"<a\b[^>]*>", markup) == [f'<a href="#{s}">' for s in ("answer", "funnel", "quality",
+                                                                               "stocks", "forecast", "run")]
     assert 'href="javascript' not in page and "href='javascript" not in page
     assert esc(HOSTILE_URL) in page
 
@@ -385,3 +426,99 @@ def test_rebuild_is_stable_and_atomic(tmp_path: Path) -> None:
     assert strip.sub("", first) == strip.sub("", second)
     assert sorted(p.name for p in run.iterdir() if p.is_file()) == [
         "forecast.json", "manifest.json", "report.html", "stocks.json", "stocks.parquet"]
+
+
+def answer_block(page: str) -> str:
+    """The first section's markup, tags stripped to text."""
+    block = re.search(r'<section class="card answer" id="answer">(.*?)</section>', page, re.S).group(1)
+    return html.unescape(re.sub(r"<[^>]+>", " ", block))
+
+
+def test_first_section_holds_the_answer(full_report: tuple[Path, str]) -> None:
+    _, page = full_report
+    text = " ".join(answer_block(page).split())
+    # per tier: web-scale usable stock with its 90% interval and unit, exhaustion median with its 80% interval
+    assert "high 600T tokens 192T – 1.98P 2026.4 2024.3 – 2029.8" in text
+    assert "low 2P tokens 640T – 6.6P 2034.5 2032.4 – 2037.9" in text
+    assert "tokens on the indexed web" in text and "90% interval" in text and "80% interval" in text
+    # the chain in one sentence, with the floor; flat measured intervals explained once, never "0.8 – 0.8"
+    assert "web text (510T [90%: 160T – 1.7P] tokens" in text and "× dedup survival 0.8 × tier share" in text
+    assert "Common Crawl floor" in text and "intervals n/a (no spread across 8 files)" in text
+    assert "Small sample: fewer than 5 files read in local." in text  # warnings on the first screen
+    # the per-language answer: a stock and "already exhausted by YEAR (P=…)" where the median is before the start
+    assert "already exhausted by 2024 (P=0.84)" in text and "2024 or earlier – 2024.3" in text
+    assert "4 documents · small sample" in text
+    # bookkeeping is not part of the answer
+    assert "records read" not in text and "wall time" not in text
+    facts = re.search(r'<section class="card" id="run">(.*?)</section>', page, re.S).group(1)
+    assert "records read" in facts and "tokens in this sample after dedup (cl100k_base)" in facts
+
+
+def test_cumulative_tiers_and_unestimable_intervals(tmp_path: Path) -> None:
+    run = write_run_dir(tmp_path / "run", n_docs=24)
+    fc = json.loads((run / "forecast.json").read_text())
+    fc["tiers"] = {new: fc["tiers"][old] for old, new in (("high", "high"), ("medium", "medium_or_better"),
+                                                          ("low", "low_or_better"))}
+    fc["tiers"]["low_or_better"]["answer"]["median"] = None
+    fc["tiers"]["low_or_better"]["already_exhausted"]["probability"] = 0.62
+    (run / "forecast.json").write_text(json.dumps(fc))
+    stocks = json.loads((run / "stocks.json").read_text())
+    for block in [stocks["total"], *stocks["tiers"].values()]:
+        for state in block["tokens"].values():
+            state["ci90"] = [state["estimate"], state["estimate"]]  # one file: no spread to estimate from
+    stocks["design"]["files_sampled"] = 1
+    (run / "stocks.json").write_text(json.dumps(stocks))
+    page = build_report(run).read_text(encoding="utf-8")
+    text = " ".join(answer_block(page).split())
+    assert "Tier (cumulative)" in text and "medium or better" in text and "low or better" in text
+    assert "low or better 2P tokens 640T – 6.6P already exhausted by 2024 (P=0.62)" in text
+    assert "intervals n/a (1 file)" in text
+    markup = page.split("<script")[0]
+    assert "n/a (1 file)" in markup
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", markup))
+    # no zero-width interval anywhere in the text: "600B – 600B" or "[0.8, 0.8]"
+    assert not re.search(r"(\d[\d.,]*[KMBTP]?) – \1(?!\d)", plain)
+    assert not re.search(r"\[(\d[\d.]*), \1\]", plain)
+
+
+def test_no_forecast_answer_uses_population_estimate(tmp_path: Path) -> None:
+    run = write_run_dir(tmp_path / "run", n_docs=16)
+    (run / "forecast.json").unlink()
+    text = " ".join(answer_block(build_report(run).read_text(encoding="utf-8")).split())
+    assert "No exhaustion year" in text and "Token stock of text documents of 2 crawls' WARC files" in text
+    assert "high 480B 336B – 672B" in text
+
+
+def test_demo_label_is_in_every_figure(full_report: tuple[Path, str], hostile_report: tuple[Path, str]) -> None:
+    figs = figures_json(full_report[1])
+    for name, fig in figs.items():  # in the figure's own layout, so Plotly's PNG export keeps it
+        labels = [a for a in fig["layout"].get("annotations", []) if a.get("name") == "demo-label"]
+        assert labels and labels[0]["text"] == "SYNTHETIC DEMO DATA", name
+    for fig in figures_json(hostile_report[1]).values():  # not a demo run: no label
+        assert not [a for a in fig["layout"].get("annotations", []) if a.get("name") == "demo-label"]
+
+
+def test_no_raw_json_in_tables(full_report: tuple[Path, str]) -> None:
+    markup = full_report[1].split("<script")[0]
+    assert not re.search(r'[{\[]&quot;|[{\[]"', markup)  # no JSON object or list printed as text
+    assert "9.8 MB read" in markup  # bytes as sizes
+    assert "url tracking params: utm_*" in markup  # nested settings as words and values
+    assert "<td><code>tokenizer</code></td><td>cl100k_base</td>" in markup  # parameters keep their CLI names
+
+
+def test_label_helpers() -> None:
+    assert interval([5.0, 5.0], why="1 file") == "n/a (1 file)"
+    assert interval(None) == "n/a (not estimated)"
+    assert interval([1e12, 3e12]) == "1T – 3T"
+    assert estimate(1.87e6, [1.87e6, 1.87e6], why="1 file") == "1.87M (90% interval n/a: 1 file)"
+    assert estimate(2e6, [1e6, 3e6]) == "2M [90%: 1M – 3M]"
+    cells = Cells("census of all 4 files")
+    assert cells(0.84, [0.84, 0.84], lambda v: f"{v:.2f}") == "0.84" and "n/a (census of all 4 files)" in cells.note()
+    assert size(3287402) == "3.29 MB" and size(512) == "512 B"
+    assert key_words("duplicate_bytes") == "Duplicate size" and key_words("share_bytes_seen") == "Share of size seen"
+    assert value_text("params", {"a": [1, 2], "b": True}) == "a: 1, 2; b: yes"
+    assert signal("zstd_ratio").unit != "fraction" and signal("some_new_frac").unit == "fraction"
+    assert signal("gopher_repetition_dup_7_gram_char_frac").name == "Repeated 7-grams (Gopher)"
+    assert why_no_interval({"design": {"files_sampled": 1}}) == "1 file"
+    assert why_no_interval({"design": {"files_sampled": 4, "strata": {"a": {"variance": "none: census"}}}}) == \
+        "census of all 4 files"

@@ -42,8 +42,8 @@ def test_flow_run_publishes_summary_tallies_and_link(prefect_harness: None, tmp_
     summary = found["peakdata-quality-audit-summary"]
     assert summary.type == "markdown"
     assert "| records read | 58 |" in summary.data and "**Synthetic demo data**" in summary.data
-    assert "| high | 600B [420B – 840B] | 480B [336B – 672B] |" in summary.data
-    assert "| medium | 2029.8 | 2027.7 – 2033.2 |" in summary.data
+    assert "| high | 600B \\[90%: 420B – 840B\\] | 480B \\[90%: 336B – 672B\\] |" in summary.data
+    assert "| medium | 900T \\[90%: 288T – 2.97P\\] | 2029.8 | 2027.7 – 2033.2 |" in summary.data
     link = found["peakdata-quality-audit-report"]
     assert link.data == f"[report.html]({report.resolve().as_uri()})"  # Prefect stores links as markdown
     table = found["peakdata-quality-audit-tallies"]

@@ -1,5 +1,6 @@
 """The report in a real browser: headless Chromium draws every chart with no console message, the screenshot
-is not blank, and hostile crawled strings never execute.
+is not blank, hostile crawled strings never execute, and at 1,280 px the first screen holds the answer (an
+exhaustion year with its interval, a token stock) with nothing wider than the window.
 
 Chromium is the Debian package (`apt-get install chromium chromium-driver`; `make test` installs it). Without
 it these tests skip locally and fail under CI, where a skip would hide a broken set-up.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cdp import open_page
 from test_report import write_run_dir
 
 from forecasts.report import build_report
@@ -165,3 +167,59 @@ def test_hostile_run_directory_cannot_execute(rendered: dict[str, Rendered]) -> 
     expected = chart_count(run.page.read_text(encoding="utf-8"))
     assert f'data-charts-drawn="{expected}"' in run.dom and 'data-charts-failed="0"' in run.dom
     assert "&lt;/script&gt;&lt;script&gt;document.body.appendChild" in run.dom  # shown as text instead
+
+
+FIRST_SCREEN = 800  # px: what a 1,280 × 800 window shows before any scrolling
+
+LAYOUT = """
+(() => {
+  window.scrollTo(0, 0);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  const parts = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width > 0 && r.top < FIRST_SCREEN && r.bottom > 0) parts.push(node.textContent.trim());
+  }
+  const wide = [...document.querySelectorAll("main, section, .table-wrap, table, .chart, figure")]
+    .filter(el => el.scrollWidth > el.clientWidth + 1 || el.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(el => el.tagName + "#" + (el.id || el.className));
+  return {text: parts.join(" "), scrollWidth: document.documentElement.scrollWidth, wide: wide,
+          failed: document.documentElement.getAttribute("data-charts-failed"),
+          drawn: document.documentElement.getAttribute("data-charts-drawn")};
+})()
+""".replace("FIRST_SCREEN", str(FIRST_SCREEN))
+
+
+@pytest.fixture(scope="module")
+def at_1280(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """The realistic report in a 1,280 px wide window: layout facts and a screenshot of the first screen."""
+    tmp = tmp_path_factory.mktemp("at1280")
+    page = build_report(write_run_dir(tmp / "run"))
+    with open_page(chromium, page.as_uri(), tmp / "profile", width=1280, height=900) as tab:
+        tab.wait_for_charts()
+        facts = tab.evaluate(LAYOUT)
+        shot = tab.screenshot(tmp / "first-screen.png", 1280, 900)
+    return facts, shot
+
+
+def test_first_screen_holds_the_answer(at_1280: tuple[dict, Path]) -> None:
+    facts, shot = at_1280
+    text = " ".join(facts["text"].split())
+    # an exhaustion year with its 80% interval, and a token stock with unit and interval, without scrolling
+    assert re.search(r"\b20\d\d\.\d (20\d\d\.\d|20\d\d or earlier) – 20\d\d\.\d\b", text), text
+    assert re.search(r"\b\d+(\.\d+)?[KMBTP] tokens \d+(\.\d+)?[KMBTP] – \d+(\.\d+)?[KMBTP]\b", text), text
+    assert "Exhaustion year, median" in text and "80% interval" in text and "tokens on the indexed web" in text
+    assert "records read" not in text  # bookkeeping is further down
+    pixels = decode_png(shot.read_bytes())[..., :3]
+    assert pixels.shape[:2] == (900, 1280) and pixels.std() > 20
+
+
+def test_nothing_is_wider_than_1280_px(at_1280: tuple[dict, Path]) -> None:
+    facts, _ = at_1280
+    assert facts["scrollWidth"] <= 1280
+    assert facts["wide"] == []  # no table or chart scrolls sideways or sticks out of the window
+    assert facts["failed"] == "0" and int(facts["drawn"]) == 16

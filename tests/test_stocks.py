@@ -459,7 +459,8 @@ def _duplicated_crawl(root: Path, sampled: list[int], n_files: int = 20, pages: 
     docs = pl.DataFrame(rows).filter(pl.col("_f").is_in(sampled))
     for sub in ("documents", "tokens", "dedup", "tiers"):
         (root / sub).mkdir(parents=True)
-    docs.select("doc_id", "source_file", "crawl", "lang", "tld", "n_bytes").write_parquet(root / "documents" / "a.parquet")
+    columns = ["doc_id", "source_file", "crawl", "lang", "tld", "n_bytes"]
+    docs.select(columns).write_parquet(root / "documents" / "a.parquet")
     docs.select("doc_id", "tokens_cl100k_base").write_parquet(root / "tokens" / "a.parquet")
     docs.select("doc_id", "exact_cluster", near_cluster="exact_cluster").write_parquet(root / "dedup" / "a.parquet")
     docs.select("doc_id", "tier").write_parquet(root / "tiers" / "a.parquet")

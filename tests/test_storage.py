@@ -269,3 +269,40 @@ def test_object_store_writes_commit_and_leave_no_temporaries(s3):
         f.write(b"{")
         raise RuntimeError("interrupted")
     assert s3.keys(root) == ["documents/part-a.json", "documents/part-a.parquet"]
+
+
+def test_every_deployment_that_writes_a_fixed_folder_runs_one_at_a_time():
+    from flows.deployments import PREFECT_FILE, load_specs
+
+    specs = load_specs(REPO / PREFECT_FILE)
+    fixed = [s for s in specs if "out" in s.parameters or "runs" in s.parameters]
+    assert len(fixed) == len(specs) >= 10
+    assert {s.full_name: s.concurrency_limit for s in fixed} == {s.full_name: 1 for s in fixed}
+
+
+def test_flows_take_storage_options_and_wait():
+    from flows.cli import build_parser
+    from flows.registry import FLOWS, load_flow
+
+    for name in ("quality-audit", "crawl-sample", "deduplicate", "quality-classify", "tally-stocks", "forecast",
+                 "report"):
+        assert name in FLOWS
+        args = vars(build_parser(name, load_flow(name).fn).parse_args(
+            ["--storage-options", '{"endpoint_url": "http://h:9000"}', "--wait"]))
+        assert args["storage_options"] == '{"endpoint_url": "http://h:9000"}' and args["wait"] is True
+
+
+def test_object_store_lock_holder_refreshes_its_heartbeat(s3, monkeypatch):
+    monkeypatch.setattr(lockmod, "HEARTBEAT_S", 0.2)
+    root = s3.bucket("lock-beat") + "/run"
+    fs, path = storage.filesystem(storage.join(root, LOCK_NAME))
+    with run_lock(root) as holder:
+        first, _ = lockmod._read_remote(fs, path)
+        deadline = time.monotonic() + 60
+        while True:  # a later heartbeat rewrites the object (same holder, new timestamp)
+            current, _ = lockmod._read_remote(fs, path)
+            if current["heartbeat_at"] != first["heartbeat_at"]:
+                break
+            assert time.monotonic() < deadline, "no heartbeat was written"
+            time.sleep(0.2)
+        assert current["token"] == holder["token"] and current["pid"] == os.getpid()

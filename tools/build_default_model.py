@@ -16,8 +16,9 @@ What it fits, on a *proxy* task built from real text in `../shared/data` (never 
   generator and seed, not the tests' generator).
 
 Each source gets the same total weight. The model is a logistic regression (L2 = 1) over the 16 bounded
-features of `filters/classifiers/features.py`; a penalty feature whose coefficient comes out positive is dropped
-and the rest re-fitted (`fit_sign_constrained`), so machine-made patterns can only lower a score. UDHR and
+features of `filters/classifiers/features.py` with the expected sign for each (`SIGNS`): a feature whose
+coefficient comes out with the wrong sign is dropped and the rest re-fitted (`fit_sign_constrained`), so
+machine-made patterns can only lower a score and prose shape only raise it. UDHR and
 Genesis are never used here: they are the tests' held-out multilingual text.
 
 Calibration written into the card (what `high` means for this score):
@@ -214,16 +215,22 @@ PENALTIES = ("letter_deficit", "digit_excess", "symbol_excess", "upper_excess", 
              "dup_line_frac", "compression_excess", "repetition_excess", "poverty", "zipf_deficit")
 
 
+# expected direction of every feature: penalties lower the score; longer, prose-like, punctuated lines raise it
+SIGNS = {f: -1 for f in PENALTIES} | {"length": 1, "mean_line_units": 1, "frac_lines_end_punct": 1,
+                                      "frac_short_lines": -1, "frac_prose_chars": 1}
+
+
 def fit_sign_constrained(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> LogisticModel:
-    """Logistic regression whose penalty features can only lower the score: a penalty that comes out with a
-    positive coefficient is removed (coefficient 0) and the rest re-fitted, until none is positive."""
+    """Logistic regression whose coefficients have the expected signs (`SIGNS`): penalties can only lower the
+    score, prose shape only raise it. A feature whose coefficient comes out with the wrong sign is removed
+    (coefficient 0) and the rest re-fitted, until every sign is as expected (an active-set fit)."""
     active = np.ones(x.shape[1], dtype=bool)
-    penalty = np.array([f in PENALTIES for f in FEATURES])
+    sign = np.array([SIGNS[f] for f in FEATURES])
     while True:
         fit = fit_logistic(x[:, active], y, l2=L2, sample_weight=w)
         coef = np.zeros(x.shape[1])
         coef[active] = fit.coef
-        wrong = penalty & active & (coef > 0)
+        wrong = active & (coef * sign < 0)
         if not wrong.any():
             mean, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
             mean[active], scale[active] = fit.mean, fit.scale
@@ -313,7 +320,7 @@ def build(shared: Path) -> dict:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "l2": L2,
             "weighting": "equal total weight per source",
-            "constraint": "penalty features have coefficients <= 0 (positive ones dropped and re-fitted)",
+            "constraint": "coefficients have the expected signs (SIGNS; wrong-signed features dropped, re-fitted)",
             "sources": {name: {"label": label, "documents": len(t)} for name, (label, t) in corpus.items()},
             "data": {"web pages": f"{HTML_PAGES} (adbar/trafilatura tests, Apache-2.0; third-party pages)",
                      "wikitext": f"{WIKITEXT} (WikiText-2 raw test, CC-BY-SA-3.0/GFDL)",

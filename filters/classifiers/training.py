@@ -311,10 +311,12 @@ def train_classifier(
     if calibration is None and n_valid:
         same = human_evaluation(out, [docs[i][1] for i in valid], labels[valid], "held-out split")
         if same["high_threshold"] is not None:
+            why = ("no threshold reaches it on the human labels" if people is not None
+                   else "give --eval-labels for a calibration against people")
             calibration = {"high": same["high_threshold"], "low": None, "by_lang": {},
                            "rule": f"lowest score with >= {CALIBRATION_PRECISION:.0%} positives among held-out "
-                                   f"documents that pass the heuristic chain (same distribution as training: "
-                                   f"give --eval-labels for a calibration against people)"}
+                                   f"documents that pass the heuristic chain (same distribution as training; "
+                                   f"{why})"}
         if people is not None and calibration is not None:  # the people's table at the held-out threshold
             people = {**human_evaluation(out, eval_texts, eval_truth, str(eval_labels), token_counter, token_unit,
                                          high=calibration["high"],

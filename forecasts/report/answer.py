@@ -176,10 +176,10 @@ def language_table(fc: Mapping[str, Any], stocks: Mapping[str, Any] | None, why:
         rows.append((Html(f"<strong>{esc(truncate(lang, 20))}</strong>"), share(lang_share(lang, block)),
                      Html(f'<span class="{"warn-text" if small else ""}">{esc(sample)}</span>'),
                      *[_lang_cell((block.get("tiers") or {}).get(t), fc, why) for t in main]))
-    headers = ["Language", "Share of web tokens", "Sampled", *[f"{tier_name(t)}" for t in main]]
+    headers = ["Language", "Share of tokens", "Sampled", *[f"{tier_name(t)}" for t in main]]
     cap = ("Per language: usable stock in tokens (median [90% interval]) and exhaustion year (median, bold; "
-           "80% interval in brackets). The language's share of the web's tokens is measured in this run's "
-           "documents; '–': the language has no documents in that tier.")
+           "80% interval in brackets). The language's share of the tokens is measured in this run's documents "
+           "and applied to the web; '–': the language has no documents in that tier.")
     return table(headers, rows, numeric=(1,), caption=cap, cls="answer-langs")
 
 
@@ -235,7 +235,7 @@ def answer_section(run: RunData, cube: Cube | None) -> Section:
     cumulative = any(t in ("medium_or_better", "low_or_better") for t in names)
     parts.append(table(
         ["Tier (cumulative)" if cumulative else "Tier", stock_head, "90% interval", "Exhaustion year, median",
-         "80% interval", "Tails"],
+         "80% interval", f"Outside {start}–{_horizon(fc)}" if _horizon(fc) else "Tails"],
         _tier_rows(fc, tiers, why), numeric=(1, 2, 3, 4), cls="answer-table"))
     if (chain := chain_sentence(fc, run.stocks, why)) is not None:
         parts.append(chain)

@@ -60,7 +60,7 @@ def render_report(run_dir: Path, *, seed: int = 0, examples_per_tier: int = 3, s
     flow = manifest.get("flow") or "run"
     subtitle = " · ".join(str(x) for x in (
         f"flow {flow}", f"run directory {(source or str(run_dir)).rstrip('/').rsplit('/', 1)[-1]}",
-        f"finished {manifest['finished_at']}" if manifest.get("finished_at") else None,
+        f"finished {_when(manifest['finished_at'])}" if manifest.get("finished_at") else None,
         "SYNTHETIC DEMO DATA" if manifest.get("demo") else None) if x)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     html = render(
@@ -73,3 +73,11 @@ def render_report(run_dir: Path, *, seed: int = 0, examples_per_tier: int = 3, s
                "every string from the data is escaped.",
     )
     return html
+
+
+def _when(stamp: object) -> str:
+    """An ISO timestamp as 'YYYY-MM-DD HH:MM UTC' (as given when it does not parse)."""
+    try:
+        return dt.datetime.fromisoformat(str(stamp)).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return str(stamp)

@@ -96,11 +96,12 @@ def score_histogram(q: Quality, thresholds: Mapping[str, float]) -> go.Figure:
             customdata=list(zip(lo, hi)),
             hovertemplate=f"{label(tier)}<br>score %{{customdata[0]:.3g}} to %{{customdata[1]:.3g}}"
                           "<br>%{y:,} documents<extra></extra>"))
-    for name, value in thresholds.items():
+    # the lowest threshold's label extends left of its line, the others' right: close thresholds never overlap
+    for k, (name, value) in enumerate(sorted(thresholds.items(), key=lambda kv: kv[1])):
         fig.add_vline(x=value, line={"dash": "dash", "color": "#1f2933", "width": 1.5},
                       annotation={"text": f"{label(name)} threshold = {value:.3g}", "font": {"size": 12},
                                   "bgcolor": "rgba(255,255,255,0.8)"},
-                      annotation_position="top")
+                      annotation_position="top left" if k == 0 and len(thresholds) > 1 else "top right")
     fig.update_xaxes(title_text="quality_score (higher = better; unitless)")
     fig.update_yaxes(title_text="documents")
     return layout(fig, 380, barmode="stack", bargap=0, title="Distribution of quality_score by tier",
@@ -160,16 +161,16 @@ def _axis_range(values: list[float], bounds: Signal) -> list[float] | None:
     return [lo, hi]
 
 
-def signals_grid(q: Quality, thresholds: Mapping[str, float], cols: int = 4) -> go.Figure:
+def signals_grid(q: Quality, thresholds: Mapping[str, float], cols: int = 3) -> go.Figure:
     """Small multiples: each varying heuristic signal's distribution by tier (buttons switch to by language),
     titled in words, its y-axis in the signal's unit and fitted to what is drawn."""
     assert q.signal_by_tier is not None and q.signal_by_lang is not None
     rows = math.ceil(len(q.signals) / cols)
     meta = {s: signal(s) for s in q.signals}
-    titles = [f"{label(meta[s].name, 44)}<br><span style=\"font-size:10px;color:#7b8794\">{label(s, 48)}</span>"
+    titles = [f"{label(meta[s].name, 48)}<br><span style=\"font-size:10px;color:#7b8794\">{label(s, 48)}</span>"
               for s in q.signals]
     fig = subplots(rows=rows, cols=cols, subplot_titles=titles,
-                   vertical_spacing=min(0.14, 0.6 / rows), horizontal_spacing=0.08)
+                   vertical_spacing=min(0.14, 0.45 / rows), horizontal_spacing=0.09)
     tiers = {r["tier"]: r for r in q.signal_by_tier.to_dicts()}
     tier_names = tier_order(list(tiers))
     langs = {r["lang"]: r for r in q.signal_by_lang.sort(["documents", "lang"], descending=[True, False])
@@ -207,7 +208,7 @@ def signals_grid(q: Quality, thresholds: Mapping[str, float], cols: int = 4) -> 
                          range=_axis_range(drawn, meta[signal_name]), row=row, col=col)
         fig.update_xaxes(title_text="tier", title_standoff=4, row=row, col=col)
     fig.update_annotations(font_size=12)
-    height, margin = 120 + 240 * rows, {"l": 60, "r": 20, "t": 110, "b": 40}
+    height, margin = 120 + 235 * rows, {"l": 60, "r": 20, "t": 110, "b": 40}
     menu_y = 1 + 40 / (height - margin["t"] - margin["b"])
     menu = {"type": "buttons", "direction": "right", "x": 1, "xanchor": "right", "y": menu_y, "yanchor": "bottom",
             "showactive": True,
@@ -223,7 +224,7 @@ def rulesets(q: Quality) -> go.Figure:
     """Per rule set: the share of documents it would keep, and its most frequent rejection reasons."""
     assert q.rulesets is not None
     has_reasons = q.reasons is not None and q.reasons.height > 0
-    fig = subplots(rows=1, cols=2 if has_reasons else 1, horizontal_spacing=0.3,
+    fig = subplots(rows=1, cols=2 if has_reasons else 1, horizontal_spacing=0.38,
                         subplot_titles=["share of documents each rule set keeps"]
                         + (["most frequent rejection reasons"] if has_reasons else []))
     rs = q.rulesets.with_columns(share=pl.col("kept") / pl.col("documents")).sort("ruleset")

@@ -46,10 +46,10 @@ SIGNALS: dict[str, Signal] = {
     "gopher_quality_alpha_words_ratio": Signal("Words with a letter (Gopher)", "fraction of words", *_F),
     "gopher_quality_n_stop_words": Signal("English stop words (Gopher)", "words", 0.0),
     "gopher_repetition_dup_para_frac": Signal("Duplicate paragraphs (Gopher)", "fraction of paragraphs", *_F),
-    "gopher_repetition_dup_para_char_frac": Signal("Characters in duplicate paragraphs (Gopher)",
+    "gopher_repetition_dup_para_char_frac": Signal("Duplicate paragraphs' characters (Gopher)",
                                                    "fraction of characters", *_F),
     "gopher_repetition_dup_line_frac": Signal("Duplicate lines (Gopher)", "fraction of lines", *_F),
-    "gopher_repetition_dup_line_char_frac": Signal("Characters in duplicate lines (Gopher)",
+    "gopher_repetition_dup_line_char_frac": Signal("Duplicate lines' characters (Gopher)",
                                                    "fraction of characters", *_F),
     "c4_n_lines": Signal("Lines (C4)", "lines", 0.0),
     "c4_n_lines_kept": Signal("Lines C4 keeps", "lines", 0.0),
@@ -60,23 +60,23 @@ SIGNALS: dict[str, Signal] = {
     "c4_curly_bracket_line": Signal("First line with '{' (C4)", "line number", 0.0),
     "fineweb_n_lines": Signal("Lines (FineWeb)", "lines", 0.0),
     "fineweb_line_punct_ratio": Signal("Lines ending in punctuation (FineWeb)", "fraction of lines", *_F),
-    "fineweb_short_line_ratio": Signal("Short lines, under 30 characters (FineWeb)", "fraction of lines", *_F),
-    "fineweb_char_dup_ratio": Signal("Characters in duplicate lines (FineWeb)", "fraction of characters", *_F),
+    "fineweb_short_line_ratio": Signal("Lines under 30 characters (FineWeb)", "fraction of lines", *_F),
+    "fineweb_char_dup_ratio": Signal("Duplicate lines' characters (FineWeb)", "fraction of characters", *_F),
     "fineweb_list_ratio": Signal("Line breaks per word (FineWeb list ratio)", "ratio to words", 0.0),
     "zstd_ratio": Signal("Compression ratio (zstd)", "original ÷ compressed size", 0.0),
-    "ref_bits_per_byte": Signal("Surprise under a reference text model", "bits per byte", 0.0),
+    "ref_bits_per_byte": Signal("Surprise under a reference model", "bits per byte", 0.0),
     "qf_script_nospace": Signal("Letters of scripts without spaces", "fraction of letters", *_F),
     "qf_script_cjk": Signal("Chinese/Japanese/Korean letters", "fraction of letters", *_F),
     "qf_script_lcg": Signal("Latin/Cyrillic/Greek letters", "fraction of letters", *_F),
-    "qf_units": Signal("Words (CJK characters counted as words)", "words", 0.0),
+    "qf_units": Signal("Words (a CJK character = 1 word)", "words", 0.0),
     "qf_tokens": Signal("Word tokens", "tokens", 0.0),
     "qf_n_function": Signal("Function words", "words", 0.0),
     "qf_function_frac": Signal("Function words", "fraction of word tokens", *_F),
     "qf_top10_share": Signal("Ten most frequent words", "fraction of word tokens", *_F),
-    "qf_richness": Signal("Vocabulary richness (types ÷ √tokens ÷ 20, capped)", "index 0–1", *_F),
+    "qf_richness": Signal("Vocabulary richness", "types ÷ √tokens ÷ 20, capped at 1", *_F),
     "qf_sentences": Signal("Sentences", "sentences", 0.0),
     "qf_newlines": Signal("Line breaks", "line breaks", 0.0),
-    "qf_char_dup_ngram_frac": Signal("Characters in repeated character n-grams", "fraction of characters", *_F),
+    "qf_char_dup_ngram_frac": Signal("Repeated character n-grams", "fraction of characters", *_F),
     "qf_frac_short_lines": Signal("Short lines, under 5 words", "fraction of lines", *_F),
     "qf_alpha_token_frac": Signal("Word tokens with a letter", "fraction of word tokens", *_F),
     "lang_score": Signal("Language identification confidence", "probability", *_F),
@@ -89,9 +89,8 @@ def signal(column: str) -> Signal:
     if column in SIGNALS:
         return SIGNALS[column]
     if m := _NGRAM.fullmatch(column):
-        what = "the most frequent" if m.group(1) == "top" else "repeated"
-        return Signal(f"Characters in {what} {m.group(2)}-gram{'' if m.group(1) == 'top' else 's'} (Gopher)",
-                      "fraction of characters", *_F)
+        what = f"Most frequent {m.group(2)}-gram" if m.group(1) == "top" else f"Repeated {m.group(2)}-grams"
+        return Signal(f"{what} (Gopher)", "fraction of characters", *_F)
     name = column.replace("_", " ").strip()
     words = set(column.lower().split("_"))
     if words & {"frac", "fraction", "share", "prop"}:
@@ -179,6 +178,26 @@ def estimate(value: Any, ci: Sequence[Any] | None, fmt: Any = si, level: str = "
     if not ci or flat(ci) or num(ci[0]) is None or num(ci[1]) is None:
         return f"{fmt(value)} ({level} interval n/a: {why})"
     return f"{fmt(value)} [{level}: {fmt(ci[0])} – {fmt(ci[1])}]"
+
+
+@dataclass
+class Cells:
+    """Formats `estimate [lo – hi]` table cells; a cell without an interval shows its estimate alone and the
+    table's caption says once why (`note`), instead of repeating "n/a (…)" in every cell."""
+
+    why: str
+    missing: bool = False
+
+    def __call__(self, value: Any, ci: Sequence[Any] | None, fmt: Any = si) -> str:
+        if num(value) is None:
+            return "n/a"
+        if not ci or len(ci) != 2 or flat(ci) or num(ci[0]) is None or num(ci[1]) is None:
+            self.missing = True
+            return fmt(value)
+        return f"{fmt(value)} [{fmt(ci[0])} – {fmt(ci[1])}]"
+
+    def note(self) -> str:
+        return f"; where no interval is shown it is n/a ({self.why})" if self.missing else ""
 
 
 def why_no_interval(stocks: Mapping[str, Any] | None) -> str:

@@ -15,7 +15,17 @@ import polars as pl
 from forecasts.report import figures, forecast_view
 from forecasts.report.answer import exhaustion, sample_cards
 from forecasts.report.figures import Stage
-from forecasts.report.labels import estimate, key_words, share, signal, size, tier_name, value_text, why_no_interval
+from forecasts.report.labels import (
+    Cells,
+    estimate,
+    key_words,
+    share,
+    signal,
+    size,
+    tier_name,
+    value_text,
+    why_no_interval,
+)
 from forecasts.report.page import Charts, Html, Section, note, table
 from forecasts.report.rundata import Cube, Quality, RunData, kept, tier_order
 from forecasts.report.safe import esc, truncate, url_text
@@ -224,7 +234,9 @@ def quality_section(run: RunData, q: Quality | None, cube: Cube | None, examples
         parts.append(missing("No heuristic signals:", "quality/ has no numeric signal columns."))
     if q.steady:
         rows = [(signal(st.signal).name, Html(f"<code>{esc(st.signal)}</code>"), f"{st.typical:.4g}",
-                 share(st.share_typical), f"{st.low:.4g} – {st.high:.4g}", signal(st.signal).unit)
+                 share(st.share_typical),
+                 f"{st.low:.4g} – {st.high:.4g}" if st.high > st.low else "the same in every document",
+                 signal(st.signal).unit)
                 for st in q.steady]
         parts.append(f"<details><summary>{len(q.steady)} signals not drawn: the same value across the middle 90% "
                      "of every tier's and language's documents</summary>"
@@ -280,16 +292,16 @@ def _examples(examples: pl.DataFrame | None) -> Html:
 # ---------------------------------------------------------------------------------------------- stocks
 
 
-def _interval(block: Mapping[str, Any] | None, why: str) -> str | None:
+def _interval(block: Mapping[str, Any] | None, cells: Cells) -> str | None:
     if not block or block.get("estimate") is None:
         return None
-    return estimate(block["estimate"], block.get("ci90"), si, why=why)
+    return cells(block["estimate"], block.get("ci90"))
 
 
 def stock_table(stocks: Mapping[str, Any]) -> Html:
     """Per tier: raw and deduplicated tokens with 90% intervals, share of tokens, sample size."""
     tiers = dict(stocks.get("tiers") or {})
-    why = why_no_interval(stocks)
+    cells = Cells(why_no_interval(stocks))
     rows = []
     for tier in [*tier_order(list(tiers)), "all tiers"]:
         block = tiers.get(tier) if tier != "all tiers" else stocks.get("total")
@@ -298,14 +310,14 @@ def stock_table(stocks: Mapping[str, Any]) -> Html:
         tok = block.get("tokens") or {}
         frac = (block.get("fraction_of_tokens") or {}).get("dedup")
         sample = block.get("sample") or {}
-        rows.append((tier, _interval(tok.get("raw"), why), _interval(tok.get("dedup"), why),
+        rows.append((tier, _interval(tok.get("raw"), cells), _interval(tok.get("dedup"), cells),
                      share(frac) if isinstance(frac, float) else None,
                      f"{sample['documents']:,}" if isinstance(sample.get("documents"), int) else None,
                      f"{sample['files']:,}" if isinstance(sample.get("files"), int) else None))
     unit = stocks.get("tokenizer") or "tokens"
-    return table(["Tier", f"Raw tokens ({unit}), estimate [90% interval]", "Deduplicated tokens [90% interval]",
-                  "Share of dedup tokens", "Sampled documents", "Sampled files"], rows, numeric=(1, 2, 3, 4, 5),
-                 caption=f"Token stock of {stocks.get('population') or 'the population the sample represents'}")
+    return table(["Tier", f"Raw tokens ({unit})", "Deduplicated tokens", "Share of dedup tokens",
+                  "Sampled documents", "Sampled files"], rows, numeric=(1, 2, 3, 4, 5),
+                 caption="Estimated token stock of the population above: estimate [90% interval]" + cells.note())
 
 
 def factors_table(stocks: Mapping[str, Any]) -> Html | None:
@@ -315,24 +327,28 @@ def factors_table(stocks: Mapping[str, Any]) -> Html | None:
     if not groups:
         return None
     why = why_no_interval(stocks)
+    cells = Cells(why)
     tiers = tier_order(list(dict.fromkeys(t for g in groups.values() for t in (g.get("tier_share") or {}))))
+
+    def three(v: float) -> str:
+        return f"{v:.3f}"
 
     def frac(block: Any) -> str:
         block = block if isinstance(block, dict) else {}
-        return estimate(block.get("estimate"), block.get("ci90"), lambda v: f"{v:.3f}", why=why)
+        return cells(block.get("estimate"), block.get("ci90"), three)
 
     rows = []
     for name, g in groups.items():
         survival = g.get("dedup_survival") or {}
         lang = "all languages" if name == "*" else name
-        rows.append((lang, estimate(g.get("lang_share"), g.get("lang_share_ci90"), lambda v: f"{v:.3f}", why=why),
+        rows.append((lang, cells(g.get("lang_share"), g.get("lang_share_ci90"), three),
                      frac(survival), *[frac((g.get("tier_share") or {}).get(t)) for t in tiers],
                      f"{g['documents']:,}" if isinstance(g.get("documents"), int) else None))
     parts = [table(["Language", "Share of raw tokens", "Dedup survival", *[f"{t} share" for t in tiers],
                     "Sampled documents"], rows, numeric=tuple(range(1, 4 + len(tiers))),
-                   caption="Measured factors (fractions, estimate [90% interval]): share of the sample's tokens in "
-                           "the language, share left after deduplication, and each tier's share of the "
-                           "deduplicated tokens")]
+                   caption="Measured factors (fractions, estimate [90% interval]): the language's share of the "
+                           "sample's tokens, the share left after deduplication, and each tier's share of the "
+                           "deduplicated tokens" + cells.note())]
     floor = supply.get("common_crawl_floor") or {}
     if floor.get("estimate") is not None:
         parts.append(f"<p>Common Crawl floor: {esc(estimate(floor['estimate'], floor.get('ci90'), si, why=why))} "
@@ -377,9 +393,11 @@ def stocks_section(run: RunData, cube: Cube | None, langs: list[str], charts: Ch
         if (factors := factors_table(stocks)) is not None:
             parts.append(factors)
         if stocks.get("tiers") or stocks.get("total"):
+            estimator = (stocks.get("design") or {}).get("estimator") or "design-based"
             parts.append(charts.add(figures.stock_by_tier(stocks, unit), "stock-by-tier",
-                                    "Horvitz–Thompson estimates of the stock the sample represents; pale: raw, "
-                                    "solid: after deduplication; whiskers: 90% bootstrap interval."))
+                                    f"Estimates ({estimator}) of the stock of the population above; pale: raw, "
+                                    "solid: after deduplication; whiskers: 90% bootstrap interval (none where it "
+                                    f"is n/a: {why_no_interval(stocks)})."))
         if stocks.get("dedup_scope"):
             parts.append(note(f"Dedup scope: {stocks['dedup_scope']}"))
     else:
@@ -394,18 +412,25 @@ def stocks_section(run: RunData, cube: Cube | None, langs: list[str], charts: Ch
     refs = (stocks or {}).get("reference_sizes")
     if stocks and refs:
         ours = []
-        for name, block, color in (("this run: all tiers, raw", (stocks.get("total") or {}), "#2f3e55"),
-                                   ("this run: all tiers, dedup", (stocks.get("total") or {}), "#2f3e55"),
-                                   ("this run: high tier, dedup", (stocks.get("tiers") or {}).get("high") or {},
+        for tier, data in ((run.forecast or {}).get("tiers") or {}).items():
+            usable = ((data or {}).get("supply") or {}).get("usable") or {}
+            if usable.get("median"):
+                ours.append((f"web scale, usable: {tier_name(tier)}", usable["median"], usable.get("ci90"),
+                             tier_color(tier)))
+        for name, block, color in (("files read: all tiers, raw", (stocks.get("total") or {}), "#2f3e55"),
+                                   ("files read: all tiers, dedup", (stocks.get("total") or {}), "#2f3e55"),
+                                   ("files read: high tier, dedup", (stocks.get("tiers") or {}).get("high") or {},
                                     tier_color("high"))):
             est, ci = figures.point(block, "tokens", "raw" if name.endswith("raw") else "dedup")
             ours.append((name, est, ci, color))
         union = ((stocks.get("cross_crawl") or {}).get("union") or {}).get("tokens") or {}
         if len((stocks.get("cross_crawl") or {}).get("crawls") or []) > 1 and union.get("estimate"):
-            ours.append(("this run: unique across crawls", union["estimate"], union.get("ci90"), "#0f8b8d"))
+            ours.append(("files read: unique across crawls", union["estimate"], union.get("ci90"), "#0f8b8d"))
         parts.append(charts.add(figures.reference_sizes(refs, ours, unit), "reference-sizes",
-                                "Published sizes use their own tokenizers and filters (see hover for the basis); "
-                                "intervals: 90% for this run, as published for the references."))
+                                "This run's web-scale usable stock (from the forecast's chain) and the stock of the "
+                                "population its files represent, beside published sizes, which use their own "
+                                "tokenizers and filters (see hover for the basis); intervals: 90% for this run, "
+                                "as published for the references."))
     return Section("stocks", "Token stocks", Html("".join(parts)))
 
 
@@ -420,9 +445,11 @@ def _supply_chain(fc: Mapping[str, Any], why: str) -> list[Html]:
         return []
     tiers = {t: v["supply"] for t, v in (fc.get("tiers") or {}).items() if isinstance((v or {}).get("supply"), dict)}
 
+    cells = Cells(why)
+
     def cell(block: Any, fmt: Any) -> str:
         block = block if isinstance(block, dict) else {}
-        return estimate(block.get("median"), block.get("ci90"), fmt, why=why)
+        return cells(block.get("median"), block.get("ci90"), fmt)
 
     def frac(v: float) -> str:
         return f"{v:.3f}"
@@ -433,7 +460,8 @@ def _supply_chain(fc: Mapping[str, Any], why: str) -> list[Html]:
     year = next((c.get("year") for c in tiers.values()), "")
     out = [table(["Tier", f"Web stock {year} (tokens)", "× dedup survival", "× tier share", "= usable (tokens)",
                   "Common Crawl floor (tokens)", "Floor lifts the stock"], rows, numeric=(1, 2, 3, 4, 5, 6),
-                 caption="Supply chain per tier: medians of the Monte Carlo draws [90% intervals]")] if rows else []
+                 caption="Supply chain per tier: medians of the Monte Carlo draws [90% intervals]" + cells.note())
+           ] if rows else []
     if (supply.get("growth") or {}).get("text"):
         out.append(note(truncate(str(supply["growth"]["text"]), 600)))
     for warning in (supply.get("warnings") or [])[:8]:
@@ -461,7 +489,7 @@ def forecast_section(run: RunData, charts: Charts) -> Section:
     for tier, data in fc["tiers"].items():
         mid, ci80, remarks = exhaustion(data, fc)
         rows.append((tier_name(tier), mid, ci80, "; ".join(remarks) or None, forecast_view.tier_unit(fc, tier)))
-    parts.append(table(["Tier", "Exhaustion year, median", "80% interval", "Also", "Stock unit"], rows,
+    parts.append(table(["Tier", "Exhaustion year, median", "80% interval", "Tails", "Stock unit"], rows,
                        numeric=(1, 2), caption="When demand reaches the effective stock (decimal calendar years)"))
     parts.append(charts.add(forecast_view.fan(fc), "fan",
                             "Effective stock = stock usable after quality filtering, dedup and repetition; demand = "
@@ -469,7 +497,7 @@ def forecast_section(run: RunData, charts: Charts) -> Section:
                             "range, so demand may leave the top."))
     parts.append(charts.add(forecast_view.exhaustion(fc), "exhaustion",
                             "When demand first reaches the effective stock: per year (bars) and by 1 January of "
-                            "each year (lines, with the 10%, 50% and 90% points)."))
+                            "each year (lines; dots: the 10%, 50% and 90% points, whose years the legend lists)."))
     parts.append(charts.add(forecast_view.scenarios(fc, run.extra_forecasts), "scenarios",
                             "Dots: median exhaustion year; bars: 10%–90% of draws."))
     if not (fc.get("comparison") or {}).get("variants") and not run.extra_forecasts:
@@ -519,7 +547,8 @@ def facts_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
         cards.append((f"{totals['wall']:,.0f} s", "wall time", cpu))
     facts = [
         ("flow", m.get("flow")), ("peakdata version", m.get("peakdata_version")),
-        ("run directory", str(run.root)), ("started", m.get("started_at")), ("finished", m.get("finished_at")),
+        ("run directory", str(run.root)), ("started", _when(m["started_at"]) if m.get("started_at") else None),
+        ("finished", _when(m["finished_at"]) if m.get("finished_at") else None),
         ("wall time", f"{totals['wall']:,.1f} s" if totals["wall"] is not None else None),
         ("CPU-seconds (all stages)", f"{totals['cpu']:,.1f} s" if totals["cpu"] is not None else None),
         ("CPU-seconds per 1,000 documents", f"{1000 * totals['cpu'] / docs:,.2f} s"
@@ -571,6 +600,14 @@ def facts_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
         parts.append("<h3>Notes on this report</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in run.notes)
                      + "</ul>")
     return Section("run", "Run facts and cost", Html("".join(parts)))
+
+
+def _when(stamp: object) -> str:
+    """An ISO timestamp as 'YYYY-MM-DD HH:MM:SS UTC' (as given when it does not parse)."""
+    try:
+        return dt.datetime.fromisoformat(str(stamp)).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return str(stamp)
 
 
 def _fmt(value: Any, digits: int) -> str | None:
