@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flows.compose import doc_args
+from flows.compose import doc_args, option_sources
 from flows.preflight import UsageError, early_args, plain_error, preflight
 from flows.registry import FLOWS, load_flow
 
@@ -50,25 +50,29 @@ def build_parser(name: str, fn: Callable) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"flows run {name}", description=summary, formatter_class=_DefaultsHelp)
     hints = typing.get_type_hints(fn)
     docs = doc_args(fn)
+    sources = option_sources(fn)  # a composed flow's help is grouped by the stage each option belongs to
+    groups: dict[str, argparse._ArgumentGroup] = {}
     for param in inspect.signature(fn).parameters.values():
+        stage = sources.get(param.name)
+        target = groups.setdefault(stage, parser.add_argument_group(f"{stage} options")) if stage else parser
         kind = _unwrap_optional(hints.get(param.name, str))
         flag = "--" + param.name.replace("_", "-")
         required = param.default is inspect.Parameter.empty
         default = None if required else param.default
         help_text = docs.get(param.name, "").replace("%", "%%")  # argparse formats help with %
         if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            target.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
         elif typing.get_origin(kind) is list:
             (item,) = typing.get_args(kind) or (str,)
-            parser.add_argument(flag, action="append", type=item, default=default, required=required,
+            target.add_argument(flag, action="append", type=item, default=default, required=required,
                                 metavar=param.name.upper(), help=f"{help_text} (repeatable)")
         elif typing.get_origin(kind) is typing.Literal:
             choices = typing.get_args(kind)
-            parser.add_argument(flag, type=type(choices[0]), choices=choices, default=default, required=required,
+            target.add_argument(flag, type=type(choices[0]), choices=choices, default=default, required=required,
                                 help=help_text)
         else:
             metavar = param.name.upper() if kind is str else kind.__name__.upper()
-            parser.add_argument(flag, type=kind, default=default, required=required, metavar=metavar,
+            target.add_argument(flag, type=kind, default=default, required=required, metavar=metavar,
                                 help=help_text)
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Prefect's logs")
     parser.add_argument("--json", action="store_true", help="print the run's counts as JSON at the end")

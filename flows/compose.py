@@ -46,6 +46,11 @@ def compose_signature(parts: Sequence[Callable]) -> tuple[inspect.Signature, dic
 
     Returns the signature, the annotations (for `__annotations__`) and the descriptions by name.
     """
+    signature, annotations, docs, _ = _compose(parts)
+    return signature, annotations, docs
+
+
+def _compose(parts: Sequence[Callable]) -> tuple[inspect.Signature, dict[str, Any], dict[str, str], dict[str, str]]:
     params: dict[str, inspect.Parameter] = {}
     docs: dict[str, str] = {}
     owner: dict[str, str] = {}
@@ -61,7 +66,16 @@ def compose_signature(parts: Sequence[Callable]) -> tuple[inspect.Signature, dic
                     f"option {p.name!r}: {owner[p.name]} declares {seen.annotation} = {seen.default!r}, "
                     f"{part.__name__} declares {p.annotation} = {p.default!r}; one option must mean one thing")
     annotations = {name: p.annotation for name, p in params.items()}
-    return inspect.Signature(list(params.values())), annotations, docs
+    return inspect.Signature(list(params.values())), annotations, docs, owner
+
+
+def option_sources(fn: Callable) -> dict[str, str]:
+    """For a composed flow function: which stage each option comes from (empty for any other function)."""
+    return dict(getattr(inspect.unwrap(fn), "option_sources", None) or getattr(fn, "option_sources", None) or {})
+
+
+def _stage_name(owner: str) -> str:
+    return owner.strip("_").replace("_", "-")
 
 
 def routed(stage: Callable, options: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
@@ -75,11 +89,12 @@ def composed(summary: str, parts: Sequence[Callable]) -> Callable[[Callable], Ca
 
     Apply it below Prefect's `@flow`, which then validates and documents every option like a stage's.
     """
-    signature, annotations, docs = compose_signature(parts)
+    signature, annotations, docs, owner = _compose(parts)
 
     def decorate(fn: Callable) -> Callable:
         fn.__signature__ = signature.replace(return_annotation=dict)  # type: ignore[attr-defined]
         fn.__annotations__ = annotations | {"return": dict}
+        fn.option_sources = {name: _stage_name(part) for name, part in owner.items()}  # type: ignore[attr-defined]
         args = "\n".join(f"    {name}: {text}" for name, text in docs.items())
         fn.__doc__ = f"{summary}\n\nArgs:\n{args}\n"
         return fn

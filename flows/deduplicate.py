@@ -28,7 +28,7 @@ def deduplicate(
     rows_per_band: int | None = None,
     near_threshold: float | None = None,
     lsh_memory_mb: int | None = None,
-    seed: int = 1,
+    seed: int = 0,
     storage_options: str | None = None,
     wait: bool = False,
 ) -> dict:

@@ -28,6 +28,7 @@ from flows.rundir import (
     write_table,
 )
 from flows.runners import run_tasks
+from stats.stocks import QUALITY_FILE
 
 BATCH_ROWS = 2000
 
@@ -81,6 +82,26 @@ def _file_identity(path: Path | None) -> str | None:
         return None
     stat = path.stat()
     return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def quality_record(scorer: str, identity: dict, thresholds: dict, given: dict, agreement: dict | None,
+                   shards: int, failed: int) -> dict:
+    """quality.json: what made the tiers, so that tally-stocks run alone can turn them into judged-good tokens.
+
+    The agreement table was measured with the tiers of the scorer's own calibration; tiers cut at other
+    thresholds (given numbers or percentiles) are other tiers, and the table does not apply to them.
+    """
+    asked = {k: v for k, v in given.items() if v is not None}
+    reason = None
+    if not agreement:
+        reason = f"no human labels: the scorer {scorer!r} has no agreement table in its model card"
+    elif asked:
+        reason = (f"the tiers use thresholds other than the scorer's calibration ({', '.join(sorted(asked))} given), "
+                  "and its agreement table was measured with the calibrated tiers")
+    return {"written_by": "quality-classify", "scorer": scorer, "model": identity.get("model"),
+            "positive_label": identity.get("positive_label"), "thresholds": thresholds,
+            "thresholds_given": asked, "agreement": agreement, "agreement_applies": reason is None,
+            "agreement_reason": reason, "shards": {"scored": shards, "failed": failed, "unit": "shards"}}
 
 
 @flow(name="quality-classify", log_prints=True)
@@ -160,5 +181,9 @@ def quality_classify(
     for r in scored:
         frame = _scan([run.path("quality", r["shard"])], columns).collect()
         write_table(run.path("tiers", r["shard"]), tiers_frame(frame, thresholds).to_arrow())
+    given = {"high_threshold": high_threshold, "low_threshold": low_threshold, "high_percentile": high_percentile,
+             "low_percentile": low_percentile}
+    write_json(run.path(QUALITY_FILE), quality_record(scorer.name, identity, thresholds.as_dict(), given,
+                                                      scorer.agreement, len(scored), len(failures)))
     return {"shards": scored, "failures": failures, "thresholds": thresholds.as_dict(),
             "scorer": scored[0]["scorer"], "device": scored[0]["device"], "agreement": scorer.agreement}

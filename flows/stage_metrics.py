@@ -23,9 +23,9 @@ def _peak_rss_mb() -> float:
 
 
 @contextlib.contextmanager
-def measure(stages: dict, name: str) -> Iterator[dict]:
-    """Record a stage's wall and CPU seconds and the peak RSS so far; the caller adds documents/bytes."""
-    entry: dict = {}
+def measure(stages: dict, name: str, **known: int) -> Iterator[dict]:
+    """Record a stage's wall and CPU seconds and the peak RSS so far; documents/bytes given or added by the caller."""
+    entry: dict = dict(known)
     wall, cpu = time.perf_counter(), _cpu_seconds()
     try:
         yield entry

@@ -13,7 +13,7 @@ from flows.lock import holds_run_dir
 from flows.options import Runner
 from flows.rundir import RunDir, finished_marker, load_finished, params_digest, prune, write_json, write_table
 from flows.runners import local_input_bytes, run_tasks
-from stats.stocks import REPLICATES_FILE, build_stock_tables
+from stats.stocks import QUALITY_FILE, REPLICATES_FILE, build_stock_tables
 from stats.tokens import count_tokens, token_column
 
 BATCH_ROWS = 5000
@@ -85,7 +85,7 @@ def tally_stocks(
     failures = [{"shard": c["documents"], "error": f"{type(r).__name__}: {r}"}
                 for c, r in zip(calls, results) if isinstance(r, BaseException)]
     # Whole-run estimation reads narrow columns; an object-store run is staged to this machine for it.
-    with run.local_view(STOCK_COLUMNS, files=("manifest.json",)) as view:
+    with run.local_view(STOCK_COLUMNS, files=("manifest.json", QUALITY_FILE)) as view:
         frame, stocks, replicates = build_stock_tables(view, tokenizer=tokenizer, seed=seed, bootstrap=bootstrap)
     write_table(run.path("stocks.parquet"), frame.to_arrow())
     write_table(run.path(REPLICATES_FILE), replicates.to_arrow())  # before stocks.json, which names it

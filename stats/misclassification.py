@@ -85,6 +85,27 @@ def good_token_replicates(tier_tokens: Mapping[str, np.ndarray], agreement: Mapp
     return total
 
 
+def share_draws(agreement: Mapping, tiers: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, tiers) good-token shares: row 0 the observed share of each tier (the point estimate, to pair with
+    replicate 0 of a replicates table), rows 1.. independent draws from each tier's Beta posterior.
+
+    Pairing row r with bootstrap replicate r of the tier totals puts both the sampling error of the stock and the
+    error of the agreement table into one set of replicates (see `good_token_replicates`).
+    """
+    out = np.empty((n, len(tiers)))
+    for j, tier in enumerate(tiers):
+        row = agreement["tiers"][tier]
+        a, b = share_posterior(row)
+        out[0, j] = row["good_tokens"] / row["tokens"]
+        out[1:, j] = rng.beta(a, b, size=n - 1)
+    return out
+
+
+def labelled_documents(agreement: Mapping | None) -> int:
+    """How many human-labelled documents the agreement table rests on (0 without one)."""
+    return int(sum(int(r.get("documents", 0)) for r in ((agreement or {}).get("tiers") or {}).values()))
+
+
 def good_token_summary(tier_tokens: Mapping[str, np.ndarray], agreement: Mapping | None, rng: np.random.Generator,
                        level: float = 0.9) -> dict:
     """`{"available": True, "estimate", "low", "high", "level", "labels"}` from `good_token_replicates`, or

@@ -26,13 +26,14 @@ from stats.estimators import (
     replicate_weights,
     union_replicates,
 )
-from stats.supply import SupplyInputs, build_supply
+from stats.supply import SupplyInputs, build_supply, judged_good_sentence
 from stats.tokens import DEFAULT_TOKENIZER, tokenizer_name
 
 DEDUP_KINDS = ("exact", "url", "near")
 STATES = ("raw", "exact_dedup", "dedup")
 TIER_ORDER = ("high", "medium", "low")
 REPLICATES_FILE = "stock_replicates.parquet"
+QUALITY_FILE = "quality.json"  # written by quality-classify: the tiers' scorer, thresholds and agreement table
 REPLICATES_SCHEMA = {"replicate": pl.Int32, "group": pl.String, "quantity": pl.String, "value": pl.Float64}
 CELL_KEYS = ["crawl", "lang", "tier", "tld"]
 STOCKS_SCHEMA = {
@@ -431,7 +432,8 @@ def build_stock_tables(
 
     cross, union, crawl_totals, crawl_overlaps = _cross_crawl(frame, per_file, design, reps, crawls, measurable)
     supply, replicates = build_supply(
-        SupplyInputs(frame, design, reps, crawls, kinds, union, crawl_totals, crawl_overlaps, name, seed), tiers)
+        SupplyInputs(frame, design, reps, crawls, kinds, union, crawl_totals, crawl_overlaps, name, seed,
+                     quality=read_quality(run_dir)), tiers)
     strata_meta = (manifest.get("sampling") or {}).get("strata") or {}
     strata = {h: {**strata_meta.get(h, {}), **d} for h, d in design.describe().items()}
     for meta in strata.values():  # the design's own numbers carry their units in describe()
@@ -471,7 +473,28 @@ def build_stock_tables(
         "supply": supply,
         "reference_sizes": REFERENCE_SIZES,
     }
+    judged = supply.get("judged_good") or {}
+    if judged.get("available"):  # the population it describes: the stock's own, after dedup
+        judged["population"] = f"{judged['population']} of {result['population']}"
+        judged["sentence"] = judged_good_sentence(judged)
     return stocks, result, replicates
+
+
+def read_quality(run_dir: Path) -> dict | None:
+    """The run's quality.json (scorer, thresholds, agreement table), None when quality-classify wrote none.
+
+    An unreadable file is an error in plain words, not a silent "no labels".
+    """
+    path = Path(run_dir) / QUALITY_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is not readable JSON ({exc}): re-run quality-classify") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object (what quality-classify writes): re-run quality-classify")
+    return data
 
 
 def _replace_atomically(path: Path, write) -> None:

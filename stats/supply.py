@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from stats.estimators import LEVEL, FileDesign, Replicates, estimate_totals, pair_replicates
+from stats.misclassification import agreement_problem, labelled_documents, share_draws
 
 # A language gets its own group with at least this many sampled documents; en and zh get one whenever present.
 MIN_LANG_DOCUMENTS = 100
@@ -45,6 +46,8 @@ class SupplyInputs:
     tokenizer: str
     seed: int
     warnings: list[str] = field(default_factory=list)
+    # quality.json of the run (scorer, thresholds, agreement table with human labels), None when absent
+    quality: dict | None = None
 
 
 def _interval(series: np.ndarray) -> list[float] | None:
@@ -190,6 +193,9 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
         if g == "*":
             raw_all = raw_sum
             lang_share = np.ones(n_rep)
+            judged = _judged_good(inputs, tiers, raw_sum * survival, shares, scope)
+            if "share" in judged:
+                rows.append(("*", "judged_good_share", judged.pop("share")))
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 lang_share = np.clip(raw_sum / raw_all, 0.0, 1.0)
@@ -260,9 +266,73 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
         "new_content": new_content,
         "small_sample": small,
         "warnings": warnings,
+        "judged_good": judged,
     }
     supply["chain"] = chain_sentence(supply, tiers, len(inputs.crawls), inputs.tokenizer)
+    supply["judged_good"]["sentence"] = judged_good_sentence(supply["judged_good"])
     return supply, replicates
+
+
+def judged_good_problem(tiers: list[str], quality: dict | None) -> str | None:
+    """Why the run's tiers cannot be turned into tokens people would judge good (None when they can)."""
+    if tiers == ["unscored"] or not tiers:
+        return "no tiers: quality-classify has not run in this run directory"
+    if "unscored" in tiers:
+        return "some documents have no tier: quality-classify did not score every documents shard"
+    if quality is None:
+        return ("no quality.json in the run directory: the scorer and thresholds behind the tiers are unknown "
+                "(re-run quality-classify)")
+    if quality.get("agreement_applies") is False:
+        return str(quality.get("agreement_reason") or "the agreement table does not apply to these tiers")
+    return agreement_problem({t: np.zeros(1) for t in tiers}, quality.get("agreement"))
+
+
+def _judged_good(inputs: SupplyInputs, tiers: list[str], dedup_tokens: np.ndarray, shares: np.ndarray,
+                 scope: str) -> dict:
+    """supply.judged_good: Σ over tiers of deduplicated tier tokens × that tier's good-token share, per replicate.
+
+    Replicate r pairs bootstrap replicate r of the tier shares and survival with draw r of every tier's share
+    from its Beta posterior (stats/misclassification.py), so the interval holds the sampling error of the stock
+    and the error of the agreement table. The `share` key (popped by the caller) is the replicate series of the
+    judged-good fraction of deduplicated tokens (stock_replicates.parquet quantity `judged_good_share`).
+    """
+    quality = inputs.quality
+    reason = judged_good_problem(tiers, quality)
+    if reason is not None:
+        return {"available": False, "reason": reason}
+    assert quality is not None
+    agreement = quality["agreement"]
+    rng = np.random.default_rng([inputs.seed, 17])
+    good = share_draws(agreement, tiers, shares.shape[0], rng)
+    share = np.nansum(np.where(np.isnan(shares), 0.0, shares) * good, axis=1)
+    share = np.where(np.isnan(shares).all(axis=1), np.nan, share)
+    tokens = dedup_tokens * share
+    per_tier = {}
+    for j, t in enumerate(tiers):
+        row = agreement["tiers"][t]
+        per_tier[t] = {**_point(good[:, j], "fraction of the tier's labelled tokens that people judge good"),
+                       "labelled": {"documents": int(row["documents"]),
+                                    "effective_documents": float(row.get("effective_documents") or row["documents"]),
+                                    "unit": "documents"}}
+    note = agreement.get("note") or ""
+    return {
+        **_point(tokens, "tokens", tokenizer=inputs.tokenizer),
+        "available": True,
+        "population": f"deduplicated tokens ({scope} dedup survival)",
+        "share": share,
+        "share_of_dedup_tokens": _point(share, "fraction of deduplicated tokens"),
+        "replicates_quantity": "judged_good_share",
+        "labels": {"source": agreement.get("labels"), "documents": labelled_documents(agreement),
+                   "unit": "human-labelled documents", "label_unit": agreement.get("unit")},
+        "scorer": quality.get("scorer"),
+        "by_tier": per_tier,
+        "method": ("per bootstrap replicate: Σ over tiers of deduplicated tier tokens × a draw of the tier's "
+                   "good-token share from its Beta posterior (Jeffreys prior; evidence = effective labelled "
+                   "documents); 90% interval over replicates, with sampling and agreement error together"),
+        "note": ("agreement measured on development labels, so optimistic" + (f" ({note})" if note else "")
+                 + "; it assumes the labelled documents of each tier are like that tier's documents in this stock "
+                   "(language, kind of page, crawl)"),
+    }
 
 
 def scope_of(groups: dict) -> str:
@@ -282,6 +352,16 @@ def _with_ci(block: dict, fmt=lambda v: f"{v:.2f}") -> str:
     if est is None or (isinstance(est, float) and math.isnan(est)):
         return "n/a"
     return f"{fmt(est)} [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else fmt(est)
+
+
+def judged_good_sentence(block: dict) -> str:
+    """"tokens people would judge good: X [a, b] (90%, population; agreement measured on N labels)", or why not."""
+    if not block.get("available"):
+        return f"Tokens people would judge good: not available ({block.get('reason')})."
+    labels = block["labels"]
+    return (f"Tokens people would judge good: {_with_ci(block, _num)} (90% interval; {block['population']}), "
+            f"{_with_ci(block['share_of_dedup_tokens'])} of deduplicated tokens; agreement measured on "
+            f"{labels['documents']} development labels ({labels['source']}), so optimistic.")
 
 
 def chain_sentence(supply: dict, tiers: list[str], n_crawls: int, tokenizer: str) -> str:

@@ -183,22 +183,69 @@ def language_table(fc: Mapping[str, Any], stocks: Mapping[str, Any] | None, why:
     return table(headers, rows, numeric=(1,), caption=cap, cls="answer-langs")
 
 
+def judged_good_line(stocks: Mapping[str, Any] | None) -> Html | None:
+    """"Tokens people would judge good: X [a, b] (90%, population; agreement on N development labels)", or why
+    there is no such number. None when tally-stocks did not run (no stocks.json supply block)."""
+    supply = (stocks or {}).get("supply")
+    if not isinstance(supply, Mapping):
+        return None
+    block = supply.get("judged_good")
+    if not isinstance(block, Mapping):
+        return Html(f"<p class=\"judged\"><strong>Tokens people would judge good:</strong> not available "
+                    f"({esc('stocks.json predates the judged-good estimate: re-run tally-stocks')}).</p>")
+    if not block.get("available"):
+        return Html(f"<p class=\"judged\"><strong>Tokens people would judge good:</strong> not available: "
+                    f"{esc(block.get('reason') or 'no human labels')}.</p>")
+    labels = block.get("labels") or {}
+    share_block = block.get("share_of_dedup_tokens") or {}
+    tokenizer = block.get("tokenizer") or (stocks or {}).get("tokenizer") or "tokens"
+    text = (f"<strong>Tokens people would judge good:</strong> "
+            f"{esc(estimate(block.get('estimate'), block.get('ci90'), si))} {esc(tokenizer)} tokens, "
+            f"{esc(estimate(share_block.get('estimate'), share_block.get('ci90'), share))} of the deduplicated "
+            f"tokens (90% intervals; {esc(block.get('population') or 'deduplicated tokens of the sampled strata')}; "
+            f"agreement measured on {esc(labels.get('documents'))} development labels"
+            f"{' (' + esc(labels.get('source')) + ')' if labels.get('source') else ''}, so optimistic). "
+            "Both the sampling error and the error of the tiers' agreement with people are in the interval.")
+    return Html(f'<p class="judged">{text}</p>')
+
+
+def measured_stock_table(stocks: Mapping[str, Any] | None, why: str) -> Html | None:
+    """The measured tier totals of the sampled population (not the web), each with its variance flag, and the
+    tokens people would judge good beside them."""
+    stocks = stocks or {}
+    tiers = dict(stocks.get("tiers") or {})
+    if not (tiers or stocks.get("total")):
+        return None
+    rows = []
+    for tier in [*tier_order(list(tiers)), "all tiers"]:
+        block = tiers.get(tier) if tier != "all tiers" else stocks.get("total")
+        point = ((block or {}).get("tokens") or {}).get("dedup") or {}
+        if num(point.get("estimate")) is not None:
+            variance = str((block or {}).get("variance") or "–")
+            flag = Html(f'<span class="{"" if variance in ("estimable", "–") else "warn-text"}">{esc(variance)}'
+                        "</span>")
+            rows.append((tier_name(tier), si(point["estimate"]), interval(point.get("ci90"), si, why), flag))
+    judged = ((stocks.get("supply") or {}).get("judged_good")) or {}
+    if judged.get("available") and num(judged.get("estimate")) is not None:
+        rows.append((Html("<em>judged good by people</em>"), si(judged["estimate"]),
+                     interval(judged.get("ci90"), si, why), "estimable (sampling + agreement error)"))
+    population = stocks.get("population") or "the population the sample represents"
+    return table(["Tier", "Deduplicated tokens (estimate)", "90% interval", "Variance"], rows, numeric=(1, 2),
+                 caption=f"Measured token stock of {population} ({stocks.get('tokenizer') or 'tokens'}), "
+                         "after deduplication among the sampled documents")
+
+
 def _no_forecast(run: RunData, cube: Cube | None, why: str) -> list[Html | str]:
     """Without forecast.json: the population estimate if tally-stocks ran, else the sample's own counts."""
     parts: list[Html | str] = [note(Html("<strong>No exhaustion year:</strong> the forecast did not run in this "
                                          "run directory (<code>flows run forecast --out DIR</code>)."), "missing")]
     stocks = run.stocks or {}
-    tiers = dict(stocks.get("tiers") or {})
-    if tiers or stocks.get("total"):
-        rows = []
-        for tier in [*tier_order(list(tiers)), "all tiers"]:
-            block = tiers.get(tier) if tier != "all tiers" else stocks.get("total")
-            point = ((block or {}).get("tokens") or {}).get("dedup") or {}
-            if num(point.get("estimate")) is not None:
-                rows.append((tier_name(tier), si(point["estimate"]), interval(point.get("ci90"), si, why)))
-        population = stocks.get("population") or "the population the sample represents"
-        parts.append(table(["Tier", "Deduplicated tokens (estimate)", "90% interval"], rows, numeric=(1, 2),
-                           caption=f"Token stock of {population} ({stocks.get('tokenizer') or 'tokens'})"))
+    if (measured := measured_stock_table(stocks, why)) is not None:
+        parts.append(measured)
+        if (judged := judged_good_line(stocks)) is not None:
+            parts.append(judged)
+        warnings = [str(w) for w in ((stocks.get("supply") or {}).get("warnings") or [])]
+        parts += [note(truncate(w, 400), "warn") for w in warnings[:MAX_WARNINGS]]
     elif cube is not None and cube.token_col:
         tokens = int(cube.frame.filter(kept(cube, *cube.flags))["tokens"].sum())
         parts.append(Html(f"<p>This sample's documents hold {esc(si(tokens))} tokens after deduplication "
@@ -239,6 +286,10 @@ def answer_section(run: RunData, cube: Cube | None) -> Section:
         _tier_rows(fc, tiers, why), numeric=(1, 2, 3, 4), cls="answer-table"))
     if (chain := chain_sentence(fc, run.stocks, why)) is not None:
         parts.append(chain)
+    if (measured := measured_stock_table(run.stocks, why)) is not None:
+        parts.append(measured)
+    if (judged := judged_good_line(run.stocks)) is not None:
+        parts.append(judged)
     parts.append('<p class="muted small">Exhaustion year: when the dataset of the largest training run (demand, '
                  "Epoch's projection) first exceeds the usable stock; decimal years (2029.6 = during 2029). "
                  f"Cumulative tiers: “medium or better” counts high + medium text. Intervals: 90% for stocks, 80% "
@@ -277,4 +328,4 @@ def sample_cards(run: RunData, cube: Cube | None) -> list[tuple[str, str, str]]:
     return cards
 
 
-__all__ = ["answer_section", "exhaustion", "sample_cards"]
+__all__ = ["answer_section", "exhaustion", "judged_good_line", "measured_stock_table", "sample_cards"]
