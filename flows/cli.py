@@ -95,7 +95,7 @@ def _connect(debug: bool) -> None:
         print(f"flows: {choice.warning}", file=sys.stderr)
     elif choice.source == "flows server" and (debug or sys.stderr.isatty()):
         print(f"flows: Prefect API {choice.url} (started by `flows server start`)", file=sys.stderr)
-    elif choice.source == "ephemeral" and sys.stderr.isatty():
+    elif choice.source == "ephemeral":  # in a log too: otherwise the first seconds pass in silence
         print("flows: no Prefect server, so Prefect starts a temporary one (10-20 s); `flows server start` once "
               "makes later runs start in seconds", file=sys.stderr)
 

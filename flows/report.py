@@ -9,9 +9,8 @@ from flows.crawl_sample import DEFAULT_OUT
 from flows.lock import holds_run_dir
 from flows.rundir import TABLES, RunDir
 
-REPORT_FILES = ("manifest.json", "stocks.json", "stocks.parquet", "stock_replicates.parquet", "forecast*.json",
-                "forecast.parquet")
-"""Files at the top of the run directory that the report reads (besides the tables)."""
+REPORT_FILES = ("*.json", "*.parquet")
+"""Files at the top of the run directory the report may read (manifest, stocks, quality, forecasts; not report.html)."""
 
 
 @flow(name="report", log_prints=True)

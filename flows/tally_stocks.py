@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 from prefect import flow, task
@@ -87,7 +88,17 @@ def tally_stocks(
     # Whole-run estimation reads narrow columns; an object-store run is staged to this machine for it.
     with run.local_view(STOCK_COLUMNS, files=("manifest.json", QUALITY_FILE)) as view:
         frame, stocks, replicates = build_stock_tables(view, tokenizer=tokenizer, seed=seed, bootstrap=bootstrap)
-    write_table(run.path("stocks.parquet"), frame.to_arrow())
-    write_table(run.path(REPLICATES_FILE), replicates.to_arrow())  # before stocks.json, which names it
-    storage.write_text(run.path("stocks.json"), json.dumps(stocks, indent=2, allow_nan=False) + "\n")
+    write_stock_outputs(run.root, frame, stocks, replicates)
     return {"stocks": stocks, "failures": failures}
+
+
+def write_stock_outputs(out: str | Path, frame: pl.DataFrame, stocks: dict,
+                        replicates: pl.DataFrame | None = None) -> tuple[str, str]:
+    """stocks.parquet, stock_replicates.parquet and stocks.json of a run directory (a path or URL), each committed
+    through the storage layer; stocks.json last, as it names the replicates file. Returns the first and last."""
+    run = RunDir(out)
+    write_table(run.path("stocks.parquet"), frame.to_arrow())
+    if replicates is not None:
+        write_table(run.path(REPLICATES_FILE), replicates.to_arrow())
+    storage.write_text(run.path("stocks.json"), json.dumps(stocks, indent=2, allow_nan=False) + "\n")
+    return run.path("stocks.parquet"), run.path("stocks.json")

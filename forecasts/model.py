@@ -401,7 +401,7 @@ def _supply_block(scn: Scenario, results: Mapping[str, Any]) -> dict[str, Any]:
                                                                   if "supply" in r},
             "growth": {**growth, "text": g_text}, "floor": echo["floor"], "small_sample": echo["small_sample"],
             "warnings": [*echo["warnings"], *flags], "replicates": echo["replicates"], "census": echo["census"],
-            "stocks_chain": echo["stocks_chain"],
+            "stocks_chain": echo["stocks_chain"], "judged_good": echo.get("judged_good"),
             "replaces": "measured dedup survival × tier share replace epoch2024's usable fraction (quality "
                         "filtering + dedup); web stock, repetition multiplier and demand stay epoch2024's"}
 

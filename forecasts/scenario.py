@@ -292,6 +292,7 @@ def _apply_overrides(raw: dict[str, Any], overtrain: float | None, epochs: float
                 block["repetition"] = {"model": "muennighoff", "epochs": float(epochs), "r_star": R_STAR}
 
 
+JUDGED_GOOD = "judged_good"  # the measured line "judged good by people" (stocks.json supply.judged_good)
 MEASURED_KEYS = ("cumulative", "order", "languages", "growth", "crawl_dates", "max_plausible_growth", "floor")
 _REMOVED_KEYS = {
     "basis": "a crawl is never the web: the measured factors always scale the indexed-web stock",
@@ -354,6 +355,8 @@ def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dic
             f = supply.floor if g.lang_share is None else supply.floor * g.lang_share * g.survival / star.survival
             floor = Quantity({f"measured.{key}.floor": _joint(f, f"{src}: Common Crawl floor"
                                                                  + ("" if group == "*" else f" x {group} share"))})
+        if group == "*":
+            star_q = (survival, floor)  # the same draws for the judged-good line below
         for t in ranked + [t for t in present if t not in ranked]:
             members = tuple(ranked[: ranked.index(t) + 1]) if cumulative and t in ranked else (t,)
             label = t if len(members) == 1 else f"{t}_or_better"
@@ -373,6 +376,16 @@ def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dic
                            "widened": v.widened} for g, v in supply.groups.items() if g in ("*", *langs)}}
     if supply.floor_info.get("widened"):
         echo["widened"].setdefault("all", []).append("floor")
+    echo["judged_good"] = supply.judged_info
+    if supply.judged_good is not None:  # an extra line: the all-languages supply that people would judge good
+        key = _group_key("*")
+        out[JUDGED_GOOD] = MeasuredTier(
+            group="*", tier=JUDGED_GOOD, members=("judged-good",), lang_share=None,
+            survival=star_q[0],
+            share=Quantity({f"measured.{key}.share.{JUDGED_GOOD}": _joint(
+                supply.judged_good, f"{src}: share of deduplicated tokens people would judge good (tier shares × "
+                                    "agreement with human labels)")}),
+            floor=star_q[1])
     return out, echo
 
 

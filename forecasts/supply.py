@@ -65,6 +65,10 @@ class MeasuredSupply:
     stocks_chain: str
     source: str
     census: bool = False  # every file of every stratum read: the factors have no sampling error
+    # "*": share of deduplicated tokens people would judge good, per replicate (sampling x agreement error);
+    # None when stocks.json has no labels for the tiers (judged_info says why)
+    judged_good: np.ndarray | None = None
+    judged_info: dict[str, Any] = field(default_factory=dict)
 
 
 def _spread(x: np.ndarray) -> float:
@@ -254,9 +258,33 @@ def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any]
         else:
             floor = fl[1]
     growth, growth_info = _growth(stocks, supply, table, b, b_found, cfg, seed, warnings, census)
+    judged, judged_info = _judged_good(supply, values("*", "judged_good_share"), b, unknown, seed)
     return MeasuredSupply(b, float(supply.get("level", 0.9)), groups, floor, floor_info, growth, growth_info,
                           bool(supply.get("small_sample", False)), warnings, str(supply.get("chain") or ""),
-                          str(path), census)
+                          str(path), census, judged, judged_info)
+
+
+def _judged_good(supply: Mapping[str, Any], series: tuple[float, np.ndarray] | None, b: int, unknown: Any,
+                 seed: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The judged-good share of deduplicated tokens per replicate (stats/supply.py `judged_good_share`): the tiers'
+    shares × each tier's good-token share drawn from its agreement with human labels, so a draw that takes
+    replicate r keeps the stock's sampling error and the agreement's error together."""
+    block = supply.get("judged_good")
+    block = block if isinstance(block, Mapping) else {}
+    info: dict[str, Any] = {"available": False}
+    if not block.get("available"):
+        info["reason"] = str(block.get("reason") or "stocks.json has no judged-good estimate (re-run tally-stocks)")
+        return None, info
+    if series is None or not series[0] > 0:
+        info["reason"] = "stock_replicates.parquet has no judged_good_share replicates (re-run tally-stocks)"
+        return None, info
+    labels = block.get("labels") or {}
+    info = {"available": True, "labels": labels.get("source"), "labelled_documents": labels.get("documents"),
+            "unit": "labelled_documents: documents", "note": block.get("note"), "scorer": block.get("scorer")}
+    if unknown(series[1], series[0]):
+        info["widened"] = True
+        return wide_fraction(series[0], b, _rng(seed, "judged_good")), info
+    return series[1], info
 
 
 def _growth(stocks: Mapping[str, Any], supply: Mapping[str, Any], table: Mapping[tuple[str, str], np.ndarray],

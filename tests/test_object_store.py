@@ -104,8 +104,12 @@ def _assert_complete(s3, url: str, files: int) -> list[str]:
     return keys
 
 
-def test_audit_in_a_bucket_on_two_dask_workers_equals_a_local_run(s3, demo, prefect_harness, tmp_path):
+def test_audit_in_a_bucket_on_two_dask_workers_equals_a_local_run(s3, demo, prefect_harness, tmp_path, monkeypatch):
     from flows.quality_audit import quality_audit
+
+    flow_cwd = tmp_path / "flow-cwd"
+    flow_cwd.mkdir()
+    monkeypatch.chdir(flow_cwd)  # the flow's own working directory gets nothing either (no literal s3:/ folder)
 
     local = tmp_path / "local"
     reference = quality_audit(input=[str(demo)], out=str(local), runner="threads", workers=2, **AUDIT)
@@ -130,7 +134,7 @@ def test_audit_in_a_bucket_on_two_dask_workers_equals_a_local_run(s3, demo, pref
     assert remote_stocks["total"] == local_stocks["total"] and remote_stocks["tiers"] == local_stocks["tiers"]
     for cwd in worker_dirs:  # workers never wrote to their working directory (no literal s3:/ folder either)
         assert list(cwd.iterdir()) == [], list(cwd.iterdir())
-    assert "s3:" not in os.listdir(tmp_path)
+    assert list(flow_cwd.iterdir()) == []
 
 
 class RefusingS3(s3fs.S3FileSystem):

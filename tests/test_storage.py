@@ -189,6 +189,7 @@ def test_the_lock_is_reentrant_within_a_process(tmp_path):
 # ------------------------------------------------------------------------------- the lock on object storage
 
 
+@pytest.mark.slow  # a moto S3 server
 def test_object_store_lock_refuses_and_names_the_holder(s3, tmp_path):
     root = s3.bucket("lock-refuse") + "/run"
     proc, held, release = _holder(root, tmp_path, "first")
@@ -204,6 +205,7 @@ def test_object_store_lock_refuses_and_names_the_holder(s3, tmp_path):
         assert s3.keys(root) == [LOCK_NAME]
 
 
+@pytest.mark.slow  # a moto S3 server
 def test_object_store_lock_is_created_by_exactly_one_of_many(s3):
     root = s3.bucket("lock-race") + "/run"
     fs, path = storage.filesystem(storage.join(root, LOCK_NAME))
@@ -223,6 +225,7 @@ def test_object_store_lock_is_created_by_exactly_one_of_many(s3):
     assert sum(won) == 1  # a conditional PUT (If-None-Match: *): one creator, the others see it exists
 
 
+@pytest.mark.slow  # a moto S3 server
 def test_object_store_lock_without_heartbeat_is_taken_over(s3, caplog):
     root = s3.bucket("lock-stale") + "/run"
     old = (datetime.now(timezone.utc) - timedelta(seconds=lockmod.STALE_AFTER_S + 60)).isoformat()
@@ -240,6 +243,7 @@ def test_object_store_lock_without_heartbeat_is_taken_over(s3, caplog):
         pass
 
 
+@pytest.mark.slow  # a moto S3 server
 def test_a_stale_lock_is_replaced_only_if_unchanged(s3):
     """The takeover is a conditional replace on the stale lock's ETag: a second taker holding the same stale
     view loses instead of overwriting the first taker's fresh lock."""
@@ -254,6 +258,7 @@ def test_a_stale_lock_is_replaced_only_if_unchanged(s3):
     assert json.loads(fs.cat_file(path))["token"] == first.holder["token"]
 
 
+@pytest.mark.slow  # a moto S3 server
 def test_object_store_writes_commit_and_leave_no_temporaries(s3):
     root = s3.bucket("commit") + "/run"
     run = RunDir(root)
@@ -292,6 +297,7 @@ def test_flows_take_storage_options_and_wait():
         assert args["storage_options"] == '{"endpoint_url": "http://h:9000"}' and args["wait"] is True
 
 
+@pytest.mark.slow  # a moto S3 server
 def test_object_store_lock_holder_refreshes_its_heartbeat(s3, monkeypatch):
     monkeypatch.setattr(lockmod, "HEARTBEAT_S", 0.2)
     root = s3.bucket("lock-beat") + "/run"

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from forecasts.report.labels import estimate, flat, interval, num, share, si, tier_name, why_no_interval
+from forecasts.report.labels import JUDGED_GOOD, estimate, flat, interval, num, share, si, tier_name, why_no_interval
 from forecasts.report.page import Html, Section, note, table
 from forecasts.report.rundata import Cube, RunData, kept, tier_order
 from forecasts.report.safe import esc, truncate
@@ -119,7 +119,8 @@ def chain_sentence(fc: Mapping[str, Any], stocks: Mapping[str, Any] | None, why:
             return fmt(value)
         return estimate(value, ci, fmt)
 
-    shares = ", ".join(f"{tier_name(t)} {factor(v['supply'].get('tier_share'))}" for t, v in tiers.items())
+    shares = ", ".join(f"{tier_name(t)} {factor(v['supply'].get('tier_share'))}" for t, v in tiers.items()
+                       if t != JUDGED_GOOD)
     web = first.get("web") or {}
     sentence = (
         f"<strong>How the stock is estimated:</strong> web text ({esc(estimate(web.get('median'), web.get('ci90')))} "
@@ -159,7 +160,7 @@ def language_table(fc: Mapping[str, Any], stocks: Mapping[str, Any] | None, why:
     if not langs:
         return None
     groups = ((stocks or {}).get("supply") or {}).get("groups") or {}
-    main = list(fc.get("tiers") or {})
+    main = [t for t in (fc.get("tiers") or {}) if t != JUDGED_GOOD]  # judged good: all languages only
 
     def lang_share(lang: str, block: Mapping[str, Any]) -> float:
         first = next((t.get("supply") for t in (block.get("tiers") or {}).values() if isinstance(t, dict)), {})
@@ -183,9 +184,9 @@ def language_table(fc: Mapping[str, Any], stocks: Mapping[str, Any] | None, why:
     return table(headers, rows, numeric=(1,), caption=cap, cls="answer-langs")
 
 
-def judged_good_line(stocks: Mapping[str, Any] | None) -> Html | None:
+def judged_good_line(stocks: Mapping[str, Any] | None, fc: Mapping[str, Any] | None = None) -> Html | None:
     """"Tokens people would judge good: X [a, b] (90%, population; agreement on N development labels)", or why
-    there is no such number. None when tally-stocks did not run (no stocks.json supply block)."""
+    there is no such number; with a forecast, also its web-scale line. None when tally-stocks did not run."""
     supply = (stocks or {}).get("supply")
     if not isinstance(supply, Mapping):
         return None
@@ -206,6 +207,13 @@ def judged_good_line(stocks: Mapping[str, Any] | None) -> Html | None:
             f"agreement measured on {esc(labels.get('documents'))} development labels"
             f"{' (' + esc(labels.get('source')) + ')' if labels.get('source') else ''}, so optimistic). "
             "Both the sampling error and the error of the tiers' agreement with people are in the interval.")
+    web = (((fc or {}).get("tiers") or {}).get(JUDGED_GOOD) or {}).get("supply") or {}
+    usable = web.get("usable") or {}
+    if num(usable.get("median")) is not None:
+        text += (f" At web scale in {esc(web.get('year') or _start(fc or {}))}: "
+                 f"{esc(estimate(usable['median'], usable.get('ci90'), si))} tokens on the indexed web (median, 90% "
+                 "interval; web × dedup survival × judged-good share, drawn with the same replicates as the tiers: "
+                 "the “judged good by people” row above).")
     return Html(f'<p class="judged">{text}</p>')
 
 
@@ -230,9 +238,12 @@ def measured_stock_table(stocks: Mapping[str, Any] | None, why: str) -> Html | N
         rows.append((Html("<em>judged good by people</em>"), si(judged["estimate"]),
                      interval(judged.get("ci90"), si, why), "estimable (sampling + agreement error)"))
     population = stocks.get("population") or "the population the sample represents"
+    tokenizer = str(stocks.get("tokenizer") or "tokens")
+    population += "" if tokenizer in population else f" ({tokenizer})"
     return table(["Tier", "Deduplicated tokens (estimate)", "90% interval", "Variance"], rows, numeric=(1, 2),
-                 caption=f"Measured token stock of {population} ({stocks.get('tokenizer') or 'tokens'}), "
-                         "after deduplication among the sampled documents")
+                 caption=f"Token stock of {population}, measured: "
+                         "after deduplication among the sampled documents; Variance: whether the sample could "
+                         "estimate the interval")
 
 
 def _no_forecast(run: RunData, cube: Cube | None, why: str) -> list[Html | str]:
@@ -262,8 +273,8 @@ def answer_section(run: RunData, cube: Cube | None) -> Section:
     if not tiers:
         return Section("answer", "The answer", Html("".join(_no_forecast(run, cube, why))))
     parts: list[str] = []
-    names = list(tiers)
-    mids = {t: exhaustion(tiers[t], fc) for t in names}
+    names = [t for t in tiers if t != JUDGED_GOOD] or list(tiers)  # the lead speaks of tiers, not judged good
+    mids = {t: exhaustion(tiers[t], fc) for t in tiers}
     first, last = names[0], names[-1]
     def when(tier: str) -> str:
         mid, ci80, _ = mids[tier]
@@ -288,7 +299,7 @@ def answer_section(run: RunData, cube: Cube | None) -> Section:
         parts.append(chain)
     if (measured := measured_stock_table(run.stocks, why)) is not None:
         parts.append(measured)
-    if (judged := judged_good_line(run.stocks)) is not None:
+    if (judged := judged_good_line(run.stocks, fc)) is not None:
         parts.append(judged)
     parts.append('<p class="muted small">Exhaustion year: when the dataset of the largest training run (demand, '
                  "Epoch's projection) first exceeds the usable stock; decimal years (2029.6 = during 2029). "

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 CUMULATIVE = {"medium_or_better": "medium or better", "low_or_better": "low or better"}
+# Not a tier: the measured supply that people would judge good (tier shares × their agreement with human labels).
+JUDGED_GOOD = "judged_good"
 
 
 def tier_name(tier: str) -> str:
     """A tier as readers say it: cumulative tiers spelled out ("medium or better"), underscores as spaces."""
+    if tier == JUDGED_GOOD:
+        return "judged good by people"
     return CUMULATIVE.get(tier) or str(tier).replace("_", " ")
 
 
