@@ -39,17 +39,13 @@ def measure(stages: dict, name: str, **known: int) -> Iterator[dict]:
         if "bytes" in entry:
             entry["mb_per_s"] = round(entry["bytes"] / seconds / 1e6, 2)
         stages[name] = entry
-        print(stage_line(name, entry), file=sys.stderr, flush=True)
+        sys.stderr.write(stage_line(name, entry) + "\n")  # not print: a flow with log_prints turns it into a log
+        sys.stderr.flush()
 
 
 def stage_line(name: str, entry: dict) -> str:
     """One plain line per finished stage, the same in a terminal and in a log: what it did and how fast."""
-    parts = [f"{name:<16}"]
-    if "documents" in entry:
-        parts.append(f"{entry['documents']:>10,} documents")
-    if entry.get("bytes"):
-        parts.append(f"{entry['bytes'] / 1e6:>9,.1f} MB")
-    if "docs_per_s" in entry:
-        parts.append(f"{entry['docs_per_s']:>9,.0f} docs/s")
-    parts.append(f"{entry['wall_seconds']:>7.1f} s")
-    return "  ".join(parts)
+    documents = f"{entry['documents']:,} documents" if "documents" in entry else ""
+    size = f"{entry['bytes'] / 1e6:,.1f} MB" if entry.get("bytes") else ""
+    rate = f"{entry['docs_per_s']:,.0f} docs/s" if "docs_per_s" in entry else ""
+    return f"{name:<16} {documents:>17} {size:>10} {rate:>13} {entry['wall_seconds']:>7.1f} s"

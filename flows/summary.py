@@ -10,7 +10,8 @@ from typing import Any
 
 from flows import storage
 
-CUMULATIVE = {"medium_or_better": "medium or better", "low_or_better": "low or better"}
+CUMULATIVE = {"medium_or_better": "medium or better", "low_or_better": "low or better",
+              "judged_good": "judged good by people"}
 
 
 def _tier_label(name: str) -> str:
@@ -60,9 +61,16 @@ def summary_lines(out: str) -> list[str]:
     width = max((len(_tier_label(t)) for t in forecast.get("tiers", {})), default=0)
     for name, tier in (forecast.get("tiers") or {}).items():
         lines.append(f"  {_tier_label(name):<{width}}  {_usable(tier)}; {_exhaustion(tier)}")
-    for lang, block in (forecast.get("languages") or {}).items():
-        for name, tier in (block.get("tiers") or {}).items():
-            lines.append(f"  [{lang}] {_tier_label(name)}: {_usable(tier)}; {_exhaustion(tier)}")
+    languages = forecast.get("languages") or {}
+    if languages:
+        lines.append("High tier per language (every tier: forecast.json and the report):")
+        for lang, block in languages.items():
+            high = (block.get("tiers") or {}).get("high")
+            if high:
+                lines.append(f"  {lang:<{width}}  {_usable(high)}; {_exhaustion(high)}")
+    manifest_path = storage.join(storage.absolute(out), "manifest.json")
+    if storage.exists(manifest_path) and storage.read_json(manifest_path).get("demo"):
+        lines.append("Note: the input was the synthetic demo crawl; the answer shows the output, not a finding.")
     for warning in supply.get("warnings") or []:
         lines.append(f"Warning: {warning}")
     return lines

@@ -253,6 +253,60 @@ def _summary(per_file: pl.DataFrame, design: FileDesign, reps: Replicates, estim
     return out
 
 
+def _crawl_columns(cells: list[tuple[str, str]], crawl: str) -> list[int]:
+    return [j for j, (c, _) in enumerate(cells) if c == crawl]
+
+
+def _cell_totals(per_file: pl.DataFrame, design: FileDesign, reps: Replicates,
+                 cells: list[tuple[str, str]], crawls: list[str]) -> np.ndarray:
+    """(1 + B, cells) HT totals of within-crawl deduplicated tokens per (crawl, tier), point estimate first."""
+    kept = per_file.filter(pl.col("dedup_state") == "dedup")
+    y = np.zeros((design.n_files, len(cells)))
+    for j, (c, t) in enumerate(cells):
+        sums = kept.filter(pl.col("crawl") == c, pl.col("tier") == t).group_by("_file").agg(pl.col("tokens").sum())
+        y[sums["_file"].to_numpy(), j] = sums["tokens"].to_numpy()
+    crawl_sum = {c: y[:, _crawl_columns(cells, c)].sum(axis=1) for c in crawls}
+    parent = np.column_stack([crawl_sum[c] for c, _ in cells]) if cells else None
+    totals = estimate_totals(y, design, reps, parent=parent)
+    return np.vstack([totals.estimate, totals.replicates])
+
+
+def _measured_overlaps(frame: pl.DataFrame, cells: list[tuple[str, str]], crawls: list[str],
+                       weights: np.ndarray, o_all: np.ndarray) -> tuple[int, dict]:
+    """Fills o_all (1 + B, cells) with the pair HT estimate of tokens already in an earlier crawl.
+
+    Returns the number of sampled pairs and, per later crawl, the observed (unweighted) overlap fraction.
+    """
+    observed: dict = {"unit": "fraction"}
+    rank = {c: i for i, c in enumerate(crawls)}
+    docs = frame.filter(pl.col("keep_dedup"), pl.col("_content").is_not_null()).select(
+        "_content", "_file", "tier", "tokens", _rank=pl.col("crawl").replace_strict(rank, return_dtype=pl.Int32)
+    )
+    pairs = (
+        docs.join(docs.select("_content", _file_e="_file", _rank_e="_rank"), on="_content")
+        .filter(pl.col("_rank_e") < pl.col("_rank"), pl.col("_file_e") != pl.col("_file"))
+    )
+    agg = pairs.group_by("_rank", "tier", "_file", "_file_e").agg(pl.col("tokens").sum())
+    for j, (c, t) in enumerate(cells):
+        sub = agg.filter(pl.col("_rank") == rank[c], pl.col("tier") == t)
+        if sub.height:
+            o_all[:, j] = pair_replicates(sub["_file"].to_numpy(), sub["_file_e"].to_numpy(),
+                                          sub["tokens"].to_numpy(), weights)
+    matched = pairs.select("_content", "_rank").unique()
+    for c in crawls[1:]:
+        mine = docs.filter(pl.col("_rank") == rank[c])
+        hit = mine.join(matched.filter(pl.col("_rank") == rank[c]), on=["_content", "_rank"], how="semi")
+        total = mine["tokens"].sum()
+        observed[c] = float(hit["tokens"].sum() / total) if total else None
+    return pairs.height, observed
+
+
+def _as_point(series: np.ndarray, unit: str) -> dict:
+    """Point estimate (row 0) with the 5–95% percentile range of the replicates, widened to contain it."""
+    lo, hi = np.percentile(series[1:], [5, 95]) if len(series) > 1 else (np.nan, np.nan)
+    return point(series[0], min(lo, series[0]), max(hi, series[0]), unit)
+
+
 def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign, reps: Replicates,
                  crawls: list[str], measurable: bool) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
     """Unique stock across crawls from the measured overlap with earlier crawls (see estimators.union_replicates).
@@ -262,53 +316,20 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
     """
     tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "dedup")["tier"].unique().to_list())
     cells = [(c, t) for c in crawls for t in tiers]
-    kept = per_file.filter(pl.col("dedup_state") == "dedup")
-    y = np.zeros((design.n_files, len(cells)))
-    for j, (c, t) in enumerate(cells):
-        sums = kept.filter(pl.col("crawl") == c, pl.col("tier") == t).group_by("_file").agg(pl.col("tokens").sum())
-        y[sums["_file"].to_numpy(), j] = sums["tokens"].to_numpy()
-    crawl_sum = {c: y[:, [j for j, (cc, _) in enumerate(cells) if cc == c]].sum(axis=1) for c in crawls}
-    parent = np.column_stack([crawl_sum[c] for c, _ in cells]) if cells else None
-    totals = estimate_totals(y, design, reps, parent=parent)
-    weights = np.vstack([design.weight, reps])  # row 0: point estimate, then the replicates
-    t_all = np.vstack([totals.estimate, totals.replicates])
+    t_all = _cell_totals(per_file, design, reps, cells, crawls)
     o_all = np.zeros_like(t_all)
     observed: dict = {"unit": "fraction"}
     pairs_seen = 0
     if measurable:
-        rank = {c: i for i, c in enumerate(crawls)}
-        docs = frame.filter(pl.col("keep_dedup"), pl.col("_content").is_not_null()).select(
-            "_content", "_file", "tier", "tokens", _rank=pl.col("crawl").replace_strict(rank, return_dtype=pl.Int32)
-        )
-        pairs = (
-            docs.join(docs.select("_content", _file_e="_file", _rank_e="_rank"), on="_content")
-            .filter(pl.col("_rank_e") < pl.col("_rank"), pl.col("_file_e") != pl.col("_file"))
-        )
-        pairs_seen = pairs.height
-        agg = pairs.group_by("_rank", "tier", "_file", "_file_e").agg(pl.col("tokens").sum())
-        for j, (c, t) in enumerate(cells):
-            sub = agg.filter(pl.col("_rank") == rank[c], pl.col("tier") == t)
-            if sub.height:
-                o_all[:, j] = pair_replicates(sub["_file"].to_numpy(), sub["_file_e"].to_numpy(),
-                                              sub["tokens"].to_numpy(), weights)
-        matched = pairs.select("_content", "_rank").unique()
-        for c in crawls[1:]:
-            mine = docs.filter(pl.col("_rank") == rank[c])
-            hit = mine.join(matched.filter(pl.col("_rank") == rank[c]), on=["_content", "_rank"], how="semi")
-            total = mine["tokens"].sum()
-            observed[c] = float(hit["tokens"].sum() / total) if total else None
-
-    def as_point(series: np.ndarray, unit: str) -> dict:
-        lo, hi = np.percentile(series[1:], [5, 95]) if len(series) > 1 else (np.nan, np.nan)
-        return point(series[0], min(lo, series[0]), max(hi, series[0]), unit)
-
+        weights = np.vstack([design.weight, reps])  # row 0: point estimate, then the replicates
+        pairs_seen, observed = _measured_overlaps(frame, cells, crawls, weights, o_all)
     by_tier = {}
     for t in tiers:
         idx = [j for j, (_, tt) in enumerate(cells) if tt == t]
-        by_tier[t] = as_point(union_replicates(t_all[:, idx], o_all[:, idx]), "tokens")
+        by_tier[t] = _as_point(union_replicates(t_all[:, idx], o_all[:, idx]), "tokens")
     estimated: dict = {"unit": "fraction"}
     for c in crawls[1:]:
-        idx = [j for j, (cc, _) in enumerate(cells) if cc == c]
+        idx = _crawl_columns(cells, c)
         t_c = t_all[0, idx].sum()
         estimated[c] = float(min(1.0, o_all[0, idx].sum() / t_c)) if t_c else None
     block = {
@@ -325,14 +346,16 @@ def _cross_crawl(frame: pl.DataFrame, per_file: pl.DataFrame, design: FileDesign
         "overlap_pairs_sampled": {"value": pairs_seen, "unit": "document pairs"},
         "overlap_observed_fraction": observed,
         "overlap_estimated_fraction": estimated,
-        "sum_of_crawls": as_point(t_all.sum(axis=1), "tokens"),
-        "union": {"tokens": as_point(union_replicates(t_all, o_all), "tokens"), "tiers": by_tier},
+        "sum_of_crawls": _as_point(t_all.sum(axis=1), "tokens"),
+        "union": {"tokens": _as_point(union_replicates(t_all, o_all), "tokens"), "tiers": by_tier},
     }
-    totals_k = np.column_stack([t_all[:, [j for j, (cc, _) in enumerate(cells) if cc == c]].sum(axis=1)
-                                for c in crawls]) if crawls else np.zeros((len(t_all), 0))
-    overlaps_k = np.column_stack([o_all[:, [j for j, (cc, _) in enumerate(cells) if cc == c]].sum(axis=1)
-                                  for c in crawls]) if crawls else np.zeros((len(t_all), 0))
-    return block, union_replicates(t_all, o_all), totals_k, overlaps_k
+
+    def per_crawl(arr: np.ndarray) -> np.ndarray:
+        if not crawls:
+            return np.zeros((len(arr), 0))
+        return np.column_stack([arr[:, _crawl_columns(cells, c)].sum(axis=1) for c in crawls])
+
+    return block, union_replicates(t_all, o_all), per_crawl(t_all), per_crawl(o_all)
 
 
 def _is_local_file(name: str) -> bool:
@@ -356,6 +379,76 @@ def _census_files(observed: list[str]) -> dict[str, float]:
     return {f: float(Path(f).stat().st_size) for f in observed}
 
 
+def _documents_with_design(run_dir: Path, name: str, manifest: dict) -> tuple[pl.DataFrame, list[str], FileDesign]:
+    """The run's documents joined to the sampling design's file index (`_file`), nulls named, and the design."""
+    frame, dedup_cols = _load(run_dir, f"tokens_{name}")
+    sampling = manifest.get("sampling") if isinstance(manifest, dict) else None
+    observed = sorted(frame["source_file"].unique().to_list())
+    census_of = None if (sampling or {}).get("files") else _census_files(observed)
+    design = FileDesign.from_sampling(sampling, observed, census_of=census_of)
+    files = pl.DataFrame({"source_file": design.source_file, "_file": np.arange(design.n_files, dtype=np.int64),
+                          "_stratum": design.stratum.tolist()}, schema_overrides={"_stratum": pl.String})
+    frame = frame.join(files, on="source_file", how="left")
+    unmatched = frame.filter(pl.col("_file").is_null())["source_file"].unique()
+    if unmatched.len():
+        raise ValueError(f"{unmatched.len()} source files are not in manifest sampling.files, e.g. {unmatched[0]!r}")
+    frame = frame.drop("source_file").with_columns(
+        crawl=pl.col("crawl").fill_null(pl.col("_stratum").str.split(":").list.first()),  # local:take-all → local
+        lang=pl.col("lang").fill_null("unknown"),
+        tld=pl.col("tld").fill_null("unknown"),
+        tier=pl.col("tier").fill_null("unscored"),
+    ).drop("_stratum")
+    return frame, dedup_cols, design
+
+
+def _stock_cells(per_file: pl.DataFrame, design: FileDesign, reps: Replicates,
+                 name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """stocks.parquet (one row per crawl × state × tier × lang × tld cell, estimated) and per_file with `_cell`."""
+    cells = (
+        per_file.group_by(*CELL_KEYS, "dedup_state")
+        .agg(pl.col("documents", "tokens", "bytes").sum(), files=pl.col("_file").n_unique().cast(pl.Int64))
+        .with_columns(pl.col("dedup_state").replace_strict({s: i for i, s in enumerate(STATES)},
+                                                           return_dtype=pl.Int8).alias("_state"))
+        .sort("crawl", "_state", "tier", "lang", "tld")
+        .with_row_index("_cell")
+    )
+    per_file = per_file.join(cells.select(*CELL_KEYS, "dedup_state", "_cell"),
+                             on=[*CELL_KEYS, "dedup_state"], nulls_equal=True)
+    f_idx = per_file["_file"].to_numpy()
+    c_idx = per_file["_cell"].to_numpy().astype(np.int64)
+    est = {m: estimate_cells(f_idx, c_idx, per_file[m].to_numpy(), cells.height, design, reps)
+           for m in ("documents", "tokens", "bytes")}
+    stocks = cells.with_columns(
+        tokenizer=pl.lit(name),
+        est_documents=est["documents"][0], est_tokens=est["tokens"][0], est_bytes=est["bytes"][0],
+        est_tokens_ci90_low=est["tokens"][1], est_tokens_ci90_high=est["tokens"][2],
+    ).select(list(STOCKS_SCHEMA)).cast(STOCKS_SCHEMA)  # type: ignore[arg-type]
+    return stocks, per_file
+
+
+def _design_block(manifest: dict, design: FileDesign, estimator: str, bootstrap: int, seed: int) -> dict:
+    """stocks.json `design`: the strata (manifest metadata with the design's own numbers) and the method."""
+    strata_meta = (manifest.get("sampling") or {}).get("strata") or {}
+    strata = {h: {**strata_meta.get(h, {}), **d} for h, d in design.describe().items()}
+    for meta in strata.values():  # the design's own numbers carry their units in describe()
+        if isinstance(meta.get("population_bytes"), (int, float)):
+            meta["population_bytes"] = {"value": meta["population_bytes"], "unit": "bytes"}
+    return {
+        "strata": strata,
+        "files_sampled": design.n_files,
+        "unit": "files",
+        "census_of_files_read": design.census_fallback,
+        "estimator": estimator,
+        "bootstrap": {"method": "Rao-Wu rescaling bootstrap of files within strata, re-calibrated to the "
+                                "strata's file bytes where known", "replicates": bootstrap,
+                      "unit": "replicates", "seed": seed,
+                      "interval": "percentile (5%, 95%) of replicates widened on the log scale by "
+                                  "t(0.95, df) / z(0.95), df by Satterthwaite adjusted for kurtosis"},
+        "weights": "1 / (inclusion_prob × record_rate) per file, × X_h / X̂_h where the stratum's bytes X_h "
+                   "are known (ratio estimator)",
+    }
+
+
 def build_stocks(
     run_dir: Path, tokenizer: str = DEFAULT_TOKENIZER, seed: int = 0, bootstrap: int = 1000
 ) -> tuple[pl.DataFrame, dict]:
@@ -377,49 +470,14 @@ def build_stock_tables(
     name = tokenizer if re.fullmatch(r"[a-z0-9_]+", tokenizer) else tokenizer_name(tokenizer)
     manifest_path = run_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    frame, dedup_cols = _load(run_dir, f"tokens_{name}")
-    sampling = manifest.get("sampling") if isinstance(manifest, dict) else None
-    observed = sorted(frame["source_file"].unique().to_list())
-    census_of = None if (sampling or {}).get("files") else _census_files(observed)
-    design = FileDesign.from_sampling(sampling, observed, census_of=census_of)
-    files = pl.DataFrame({"source_file": design.source_file, "_file": np.arange(design.n_files, dtype=np.int64),
-                          "_stratum": design.stratum.tolist()}, schema_overrides={"_stratum": pl.String})
-    frame = frame.join(files, on="source_file", how="left")
-    unmatched = frame.filter(pl.col("_file").is_null())["source_file"].unique()
-    if unmatched.len():
-        raise ValueError(f"{unmatched.len()} source files are not in manifest sampling.files, e.g. {unmatched[0]!r}")
-    frame = frame.drop("source_file").with_columns(
-        crawl=pl.col("crawl").fill_null(pl.col("_stratum").str.split(":").list.first()),  # local:take-all → local
-        lang=pl.col("lang").fill_null("unknown"),
-        tld=pl.col("tld").fill_null("unknown"),
-        tier=pl.col("tier").fill_null("unscored"),
-    ).drop("_stratum")
+    frame, dedup_cols, design = _documents_with_design(run_dir, name, manifest)
     frame, kinds, measurable = _dedup_states(frame, dedup_cols)
     states = ["raw", *(["exact_dedup"] if "exact" in kinds else []), "dedup"]
     per_file = _per_file(frame, states)
     reps = replicate_weights(design, bootstrap, seed)
     methods = sorted({design.estimator(h) for h in design.strata()})
     estimator = f"{' and '.join(methods)}; bootstrap over files, B={bootstrap}"
-
-    cells = (
-        per_file.group_by(*CELL_KEYS, "dedup_state")
-        .agg(pl.col("documents", "tokens", "bytes").sum(), files=pl.col("_file").n_unique().cast(pl.Int64))
-        .with_columns(pl.col("dedup_state").replace_strict({s: i for i, s in enumerate(STATES)},
-                                                           return_dtype=pl.Int8).alias("_state"))
-        .sort("crawl", "_state", "tier", "lang", "tld")
-        .with_row_index("_cell")
-    )
-    per_file = per_file.join(cells.select(*CELL_KEYS, "dedup_state", "_cell"),
-                             on=[*CELL_KEYS, "dedup_state"], nulls_equal=True)
-    f_idx = per_file["_file"].to_numpy()
-    c_idx = per_file["_cell"].to_numpy().astype(np.int64)
-    est = {m: estimate_cells(f_idx, c_idx, per_file[m].to_numpy(), cells.height, design, reps)
-           for m in ("documents", "tokens", "bytes")}
-    stocks = cells.with_columns(
-        tokenizer=pl.lit(name),
-        est_documents=est["documents"][0], est_tokens=est["tokens"][0], est_bytes=est["bytes"][0],
-        est_tokens_ci90_low=est["tokens"][1], est_tokens_ci90_high=est["tokens"][2],
-    ).select(list(STOCKS_SCHEMA)).cast(STOCKS_SCHEMA)  # type: ignore[arg-type]
+    stocks, per_file = _stock_cells(per_file, design, reps, name)
 
     crawls = sorted(per_file["crawl"].unique().to_list())
     tiers = _tier_names(per_file.filter(pl.col("dedup_state") == "raw")["tier"].unique().to_list())
@@ -434,34 +492,17 @@ def build_stock_tables(
     supply, replicates = build_supply(
         SupplyInputs(frame, design, reps, crawls, kinds, union, crawl_totals, crawl_overlaps, name, seed,
                      quality=read_quality(run_dir)), tiers)
-    strata_meta = (manifest.get("sampling") or {}).get("strata") or {}
-    strata = {h: {**strata_meta.get(h, {}), **d} for h, d in design.describe().items()}
-    for meta in strata.values():  # the design's own numbers carry their units in describe()
-        if isinstance(meta.get("population_bytes"), (int, float)):
-            meta["population_bytes"] = {"value": meta["population_bytes"], "unit": "bytes"}
+    design_block = _design_block(manifest, design, estimator, bootstrap, seed)
     result = {
         "unit": "tokens",
         "tokenizer": name,
         "population": (
             f"text documents extracted from all {sum(design.population_files.values())} files of the sampled "
-            f"strata ({', '.join(sorted(strata))}); tokens counted with {name}"
+            f"strata ({', '.join(sorted(design_block['strata']))}); tokens counted with {name}"
             + ("; no sampling design in manifest.json: a census of the local files read" if design.census_fallback
                else "")
         ),
-        "design": {
-            "strata": strata,
-            "files_sampled": design.n_files,
-            "unit": "files",
-            "census_of_files_read": design.census_fallback,
-            "estimator": estimator,
-            "bootstrap": {"method": "Rao-Wu rescaling bootstrap of files within strata, re-calibrated to the "
-                                    "strata's file bytes where known", "replicates": bootstrap,
-                          "unit": "replicates", "seed": seed,
-                          "interval": "percentile (5%, 95%) of replicates widened on the log scale by "
-                                      "t(0.95, df) / z(0.95), df by Satterthwaite adjusted for kurtosis"},
-            "weights": "1 / (inclusion_prob × record_rate) per file, × X_h / X̂_h where the stratum's bytes X_h "
-                       "are known (ratio estimator)",
-        },
+        "design": design_block,
         "dedup_kinds": kinds,
         "dedup_scope": ("within crawl, among sampled documents: duplicates whose copies were not sampled are "
                         "not seen, so for sparse file samples 'dedup' is an upper bound (see supply.groups.*."

@@ -138,21 +138,36 @@ def _cross_file_duplicates(frame: pl.DataFrame, tiers: list[str], weights: np.nd
     return out, earlier.height
 
 
-def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataFrame]:
-    """stocks.json's `supply` block and the long-form replicates table (stock_replicates.parquet)."""
-    design, reps, frame = inputs.design, inputs.reps, inputs.frame
-    weights = np.vstack([design.weight, reps.weights])
-    n_rep = weights.shape[0]
+@dataclass
+class _Plan:
+    """How this run measures dedup survival, shared by every language group."""
+
+    weights: np.ndarray  # (1 + B, files): design weights, then replicate weights
+    census: bool
+    crawl_wide: bool  # cross-file duplicates are estimated (enough files sampled, cluster ids present)
+    floor_kind: str  # "near" or "exact": which published survival floor a widened bound reaches down to
+    mix: np.ndarray  # (1 + B,) where a widened survival lies in its range, per replicate (0.5 for the point)
+
+    @property
+    def low_end(self) -> float:
+        return SURVIVAL_FLOOR[self.floor_kind]
+
+
+def _plan(inputs: SupplyInputs) -> _Plan:
+    design = inputs.design
+    weights = np.vstack([design.weight, inputs.reps.weights])
     rng = np.random.default_rng([inputs.seed, 16])
     fractions = [len(idx) / design.population_files[h] for h, idx in design.strata().items()]
     census = all(design.is_census(h) for h in design.strata())
-    pairs_possible = "keep_file_dedup" in frame.columns
+    pairs_possible = "keep_file_dedup" in inputs.frame.columns
     crawl_wide = census or (pairs_possible and min(fractions, default=0.0) >= MIN_FRACTION_CRAWL_WIDE)
-    floor_kind = "near" if "near" in inputs.kinds else "exact"
-    low_end = SURVIVAL_FLOOR[floor_kind]
-    mix = np.concatenate([[0.5], rng.random(n_rep - 1)])  # where survival is a widened bound: position in range
-    warnings = list(inputs.warnings)
+    return _Plan(weights=weights, census=census, crawl_wide=crawl_wide,
+                 floor_kind="near" if "near" in inputs.kinds else "exact",
+                 mix=np.concatenate([[0.5], rng.random(weights.shape[0] - 1)]))
 
+
+def _language_groups(frame: pl.DataFrame, warnings: list[str]) -> list[str]:
+    """'*' then every language with enough sampled documents (and en, zh whenever present); warns on small ones."""
     langs = frame.group_by("lang").agg(documents=pl.len()).sort("lang")
     doc_count = dict(zip(langs["lang"].to_list(), langs["documents"].to_list()))
     groups = ["*"] + [g for g in langs["lang"].to_list()
@@ -161,41 +176,120 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
         if doc_count[g] < MIN_LANG_DOCUMENTS:
             warnings.append(f"Language {g} has only {doc_count[g]} sampled documents (fewer than "
                             f"{MIN_LANG_DOCUMENTS}): its factors rest on a small sample.")
+    return groups
+
+
+def _kept_tokens(mine: pl.DataFrame, tiers: list[str], inputs: SupplyInputs,
+                 plan: _Plan) -> tuple[np.ndarray, str, str]:
+    """Deduplicated tokens (1 + B, tiers) of one group, with the survival's scope and method in words."""
+    n_files = inputs.design.n_files
+    if plan.crawl_wide and not plan.census:
+        kept = _totals(_per_file(mine, "keep_file_dedup", tiers, n_files), inputs, 1)
+        dup, pairs = _cross_file_duplicates(mine, tiers, plan.weights, inputs.design)
+        return _bounded(kept - dup, mine, tiers, inputs), "crawl-wide", (
+            f"within-file dedup minus cross-file duplicates of the crawl estimated from {pairs} sampled pairs "
+            "(Horvitz-Thompson for pairs: tokens / joint inclusion of the two files), kept between the distinct "
+            "text actually seen and the sample's own dedup")
+    kept = _totals(_per_file(mine, "keep_dedup", tiers, n_files), inputs, 1)
+    scope = "crawl-wide" if plan.census else "sample upper bound, widened"
+    method = ("census: every duplicate of the crawl files read is seen" if plan.census else
+              f"duplicates among sampled documents only (an upper bound on survival); the crawl-wide value "
+              f"is taken uniformly between it and {plan.low_end:g} ({plan.floor_kind} dedup of published pipelines: "
+              "FineWeb, RefinedWeb; pipeline-yields.md), drawn in each replicate")
+    return kept, scope, method
+
+
+def _survival_and_shares(raw_sum: np.ndarray, kept: np.ndarray, scope: str,
+                         plan: _Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Per replicate: dedup survival (kept / raw tokens, widened when a bound) and each tier's share of kept."""
+    kept_sum = kept.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        survival = np.where(raw_sum > 0, kept_sum / np.where(raw_sum > 0, raw_sum, 1.0), np.nan)
+        shares = np.where(kept_sum[:, None] > 0, kept / np.where(kept_sum > 0, kept_sum, 1.0)[:, None], np.nan)
+    survival = np.clip(survival, 0.0, 1.0)
+    if scope == "sample upper bound, widened":
+        low_end = plan.low_end
+        survival = np.where(survival > low_end, low_end + (survival - low_end) * plan.mix, survival)
+    return survival, shares
+
+
+def _widening(mine: pl.DataFrame, tiers: list[str], inputs: SupplyInputs, plan: _Plan, scope: str,
+              raw_sum: np.ndarray, kept_sum: np.ndarray, survival: np.ndarray) -> np.ndarray:
+    """How far the measured survival departs from the sample's own (which the cross-crawl union is built on)."""
+    sample_kept = kept_sum if scope != "crawl-wide" or plan.census else _totals(
+        _per_file(mine, "keep_dedup", tiers, inputs.design.n_files), inputs, 1).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = np.where(raw_sum > 0, sample_kept / np.where(raw_sum > 0, raw_sum, 1.0), 0.0)
+        return np.where(base > 0, survival / np.where(base > 0, base, 1.0), 1.0)
+
+
+def _new_content(inputs: SupplyInputs, rows: list[tuple[str, str, np.ndarray]]) -> dict:
+    """Each later crawl's fraction of deduplicated tokens not already in an earlier crawl; appends its rows."""
+    new_content: dict = {}
+    t_k, o_k = inputs.crawl_totals, inputs.crawl_overlaps
+    for k, crawl in enumerate(inputs.crawls):
+        if k == 0:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fresh = np.where(t_k[:, k] > 0, 1.0 - np.minimum(t_k[:, k], o_k[:, k]) / np.where(
+                t_k[:, k] > 0, t_k[:, k], 1.0), np.nan)
+        rows.append(("*", f"new_content:{crawl}", fresh))
+        new_content[crawl] = _point(fresh, "fraction")
+    return new_content
+
+
+def _sample_warnings(inputs: SupplyInputs, out_groups: dict, warnings: list[str]) -> bool:
+    """Appends the small-sample, widened-survival and one-crawl warnings; True when the sample is small."""
+    design = inputs.design
+    small_strata = [h for h in design.strata() if design.small_sample(h)]
+    n_docs = inputs.frame.filter(pl.col("keep_dedup")).height
+    if small_strata:
+        warnings.append(f"Small sample: fewer than 5 files read in {', '.join(small_strata)}; the intervals carry "
+                        "a documented, deliberately wide allowance where the data cannot estimate variance.")
+    if n_docs < SMALL_DOCUMENTS:
+        warnings.append(f"Small sample: {n_docs} deduplicated documents (fewer than {SMALL_DOCUMENTS}).")
+    if scope_of(out_groups) != "crawl-wide":
+        warnings.append("Dedup survival is the sample's upper bound widened to a published range: the file sample "
+                        f"is too sparse (under {MIN_FRACTION_CRAWL_WIDE:.0%} of files, or no cluster ids) to see "
+                        "duplicates whose copies lie in unsampled files.")
+    if len(inputs.crawls) < 2:
+        warnings.append("One crawl: no measured new-content fraction (growth must come from a published rate).")
+    return bool(small_strata) or n_docs < SMALL_DOCUMENTS
+
+
+def _replicates_table(rows: list[tuple[str, str, np.ndarray]], n_rep: int) -> pl.DataFrame:
+    """stock_replicates.parquet: one row per (replicate, group, quantity)."""
+    return pl.DataFrame(
+        [pl.Series("replicate", np.tile(np.arange(n_rep), len(rows)), dtype=pl.Int32),
+         pl.Series("group", [g for g, _, _ in rows for _ in range(n_rep)], dtype=pl.String),
+         pl.Series("quantity", [q for _, q, _ in rows for _ in range(n_rep)], dtype=pl.String),
+         pl.Series("value", np.concatenate([np.asarray(v, dtype=np.float64) for _, _, v in rows]),
+                   dtype=pl.Float64)])
+
+
+def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataFrame]:
+    """stocks.json's `supply` block and the long-form replicates table (stock_replicates.parquet)."""
+    design, frame = inputs.design, inputs.frame
+    plan = _plan(inputs)
+    n_rep = plan.weights.shape[0]
+    warnings = list(inputs.warnings)
+    groups = _language_groups(frame, warnings)
 
     rows: list[tuple[str, str, np.ndarray]] = []
     out_groups: dict = {}
     raw_all: np.ndarray | None = None
     for g in groups:
         mine = frame if g == "*" else frame.filter(pl.col("lang") == g)
-        raw = _totals(_per_file(mine, None, tiers, design.n_files), inputs, 0)
-        if crawl_wide and not census:
-            kept = _totals(_per_file(mine, "keep_file_dedup", tiers, design.n_files), inputs, 1)
-            dup, pairs = _cross_file_duplicates(mine, tiers, weights, design)
-            kept = _bounded(kept - dup, mine, tiers, inputs)
-            scope, method = "crawl-wide", (
-                f"within-file dedup minus cross-file duplicates of the crawl estimated from {pairs} sampled pairs "
-                "(Horvitz-Thompson for pairs: tokens / joint inclusion of the two files), kept between the distinct "
-                "text actually seen and the sample's own dedup")
-        else:
-            kept = _totals(_per_file(mine, "keep_dedup", tiers, design.n_files), inputs, 1)
-            scope = "crawl-wide" if census else "sample upper bound, widened"
-            method = ("census: every duplicate of the crawl files read is seen" if census else
-                      f"duplicates among sampled documents only (an upper bound on survival); the crawl-wide value "
-                      f"is taken uniformly between it and {low_end:g} ({floor_kind} dedup of published pipelines: "
-                      "FineWeb, RefinedWeb; pipeline-yields.md), drawn in each replicate")
-        raw_sum, kept_sum = raw.sum(axis=1), kept.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            survival = np.where(raw_sum > 0, kept_sum / np.where(raw_sum > 0, raw_sum, 1.0), np.nan)
-            shares = np.where(kept_sum[:, None] > 0, kept / np.where(kept_sum > 0, kept_sum, 1.0)[:, None], np.nan)
-        survival = np.clip(survival, 0.0, 1.0)
-        if scope == "sample upper bound, widened":
-            survival = np.where(survival > low_end, low_end + (survival - low_end) * mix, survival)
+        raw_sum = _totals(_per_file(mine, None, tiers, design.n_files), inputs, 0).sum(axis=1)
+        kept, scope, method = _kept_tokens(mine, tiers, inputs, plan)
+        survival, shares = _survival_and_shares(raw_sum, kept, scope, plan)
         if g == "*":
             raw_all = raw_sum
             lang_share = np.ones(n_rep)
             judged = _judged_good(inputs, tiers, raw_sum * survival, shares, scope)
             if "share" in judged:
                 rows.append(("*", "judged_good_share", judged.pop("share")))
+            widening = _widening(mine, tiers, inputs, plan, scope, raw_sum, kept.sum(axis=1), survival)
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 lang_share = np.clip(raw_sum / raw_all, 0.0, 1.0)
@@ -210,49 +304,13 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
             "documents": int(mine.height),
             "files": int(mine["_file"].n_unique()),
         }
-        if g == "*":  # how far the measured survival departs from the sample's (which the union is built on)
-            sample_kept = kept_sum if scope != "crawl-wide" or census else _totals(
-                _per_file(mine, "keep_dedup", tiers, design.n_files), inputs, 1).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                base = np.where(raw_sum > 0, sample_kept / np.where(raw_sum > 0, raw_sum, 1.0), 0.0)
-                widening = np.where(base > 0, survival / np.where(base > 0, base, 1.0), 1.0)
 
     # Common Crawl floor: distinct deduplicated text across the sampled crawls, scaled by measured / sample
     # survival, since the union is built on the duplicates the sample saw.
     floor = inputs.union * np.nan_to_num(widening, nan=1.0)
     rows.append(("*", "floor_tokens", floor))
-    new_content: dict = {}
-    t_k, o_k = inputs.crawl_totals, inputs.crawl_overlaps
-    for k, crawl in enumerate(inputs.crawls):
-        if k == 0:
-            continue
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fresh = np.where(t_k[:, k] > 0, 1.0 - np.minimum(t_k[:, k], o_k[:, k]) / np.where(
-                t_k[:, k] > 0, t_k[:, k], 1.0), np.nan)
-        rows.append(("*", f"new_content:{crawl}", fresh))
-        new_content[crawl] = _point(fresh, "fraction")
-
-    small_strata = [h for h in design.strata() if design.small_sample(h)]
-    n_docs = frame.filter(pl.col("keep_dedup")).height
-    small = bool(small_strata) or n_docs < SMALL_DOCUMENTS
-    if small_strata:
-        warnings.append(f"Small sample: fewer than 5 files read in {', '.join(small_strata)}; the intervals carry "
-                        "a documented, deliberately wide allowance where the data cannot estimate variance.")
-    if n_docs < SMALL_DOCUMENTS:
-        warnings.append(f"Small sample: {n_docs} deduplicated documents (fewer than {SMALL_DOCUMENTS}).")
-    if scope_of(out_groups) != "crawl-wide":
-        warnings.append("Dedup survival is the sample's upper bound widened to a published range: the file sample "
-                        f"is too sparse (under {MIN_FRACTION_CRAWL_WIDE:.0%} of files, or no cluster ids) to see "
-                        "duplicates whose copies lie in unsampled files.")
-    if len(inputs.crawls) < 2:
-        warnings.append("One crawl: no measured new-content fraction (growth must come from a published rate).")
-
-    replicates = pl.DataFrame(
-        [pl.Series("replicate", np.tile(np.arange(n_rep), len(rows)), dtype=pl.Int32),
-         pl.Series("group", [g for g, _, _ in rows for _ in range(n_rep)], dtype=pl.String),
-         pl.Series("quantity", [q for _, q, _ in rows for _ in range(n_rep)], dtype=pl.String),
-         pl.Series("value", np.concatenate([np.asarray(v, dtype=np.float64) for _, _, v in rows]),
-                   dtype=pl.Float64)])
+    new_content = _new_content(inputs, rows)
+    small = _sample_warnings(inputs, out_groups, warnings)
     supply = {
         "level": LEVEL,
         "replicates_file": "stock_replicates.parquet",
@@ -270,7 +328,7 @@ def build_supply(inputs: SupplyInputs, tiers: list[str]) -> tuple[dict, pl.DataF
     }
     supply["chain"] = chain_sentence(supply, tiers, len(inputs.crawls), inputs.tokenizer)
     supply["judged_good"]["sentence"] = judged_good_sentence(supply["judged_good"])
-    return supply, replicates
+    return supply, _replicates_table(rows, n_rep)
 
 
 def judged_good_problem(tiers: list[str], quality: dict | None) -> str | None:

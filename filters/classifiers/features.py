@@ -131,16 +131,8 @@ def _per_doc(n_docs: int, doc: np.ndarray, weights: np.ndarray | None = None) ->
     return np.bincount(doc, weights=weights, minlength=n_docs).astype(np.float64)
 
 
-def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
-    """One row per text, one Float64 column per name in `FEATURES` (plus `EXTRA` when `extra`).
-
-    Why this shape: each text is split once into a flat frame of lines and one of tokens; per-line and
-    per-document counts are vectorised regex counts and `np.bincount`s, never a Python loop per document.
-    tests/test_classifiers.py checks the result against a per-text reading of the table above.
-    """
-    text_series = texts.cast(pl.String).fill_null("")
-    docs = pl.DataFrame({"text": text_series}).with_row_index("doc")
-    n_docs = docs.height
+def _char_counts(docs: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Per text: character-class counts (letters, digits, symbols, scripts, ...) as Float64 arrays."""
     text = pl.col("text")
     per_text = docs.select(
         chars=text.str.len_chars(),
@@ -158,6 +150,13 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
         sentences=text.str.count_matches(rf"[{_TERMINAL}](?:[{_CLOSERS}]*(?:\s|$)|[{NOSPACE}])"),
         newlines=text.str.count_matches("\n", literal=True),
     )
+    return {k: per_text[k].to_numpy().astype(np.float64) for k in per_text.columns}
+
+
+def _line_features(docs: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Per text, from its non-empty stripped lines: word units and the line-shape features."""
+    n_docs = docs.height
+    text = pl.col("text")
     lines = (
         docs.select("doc", text.str.replace_all(r"\r\n?", "\n").str.split("\n").alias("line"))
         .explode("line")
@@ -182,8 +181,24 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
     n_lines = _per_doc(n_docs, ldoc)
     units = _per_doc(n_docs, ldoc, lunits)
     line_chars = _per_doc(n_docs, ldoc, lchars)
+    return {
+        "units": units,
+        "length": _scaled_log(units, 5000),
+        "mean_line_units": _scaled_log(_ratio(units, n_lines), 200),
+        "frac_lines_end_punct": _ratio(_per_doc(n_docs, ldoc, lstats["end"].to_numpy()), n_lines),
+        "frac_short_lines": _ratio(_per_doc(n_docs, ldoc, lunits < SHORT_LINE_UNITS), n_lines),
+        "frac_prose_chars": _ratio(_per_doc(n_docs, ldoc, np.where(lunits >= PROSE_LINE_UNITS, lchars, 0)),
+                                   line_chars),
+        "dup_line_frac": _ratio(_per_doc(n_docs, ldoc, np.where(lstats["first"].to_numpy(), 0.0, lchars)),
+                                line_chars),
+    }
+
+
+def _vocab_counts(docs: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Per text, over its lower-cased tokens: types, tokens, top-10 type count, function words, alphabetic."""
+    n_docs = docs.height
     tokens = (
-        docs.select("doc", text.str.to_lowercase().str.extract_all(_TOKEN).alias("tok"))
+        docs.select("doc", pl.col("text").str.to_lowercase().str.extract_all(_TOKEN).alias("tok"))
         .explode("tok")
         .drop_nulls("tok")
     )
@@ -196,33 +211,40 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
         pl.col("len").filter(pl.col("tok").str.contains(r"\p{L}")).sum().alias("alpha"),
     )
     vdoc = vocab["doc"].to_numpy().astype(np.int64)
-    types, n_tok, top10, function, alpha = (np.zeros(n_docs) for _ in range(5))
-    alpha[vdoc] = vocab["alpha"].fill_null(0).to_numpy()
-    types[vdoc] = vocab["types"].to_numpy()
-    n_tok[vdoc] = vocab["n"].to_numpy()
-    top10[vdoc] = vocab["top10"].to_numpy()
-    function[vdoc] = vocab["function"].fill_null(0).to_numpy()
-    c = {k: per_text[k].to_numpy().astype(np.float64) for k in per_text.columns}
+    out = {k: np.zeros(n_docs) for k in ("alpha", "types", "n", "top10", "function")}
+    for k in out:
+        out[k][vdoc] = vocab[k].fill_null(0).to_numpy()
+    return out
+
+
+def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
+    """One row per text, one Float64 column per name in `FEATURES` (plus `EXTRA` when `extra`).
+
+    Why this shape: each text is split once into a flat frame of lines and one of tokens; per-line and
+    per-document counts are vectorised regex counts and `np.bincount`s, never a Python loop per document.
+    tests/test_classifiers.py checks the result against a per-text reading of the table above.
+    """
+    text_series = texts.cast(pl.String).fill_null("")
+    docs = pl.DataFrame({"text": text_series}).with_row_index("doc")
+    c = _char_counts(docs)
+    lines = _line_features(docs)
+    vocab = _vocab_counts(docs)
+    n_tok = vocab["n"]
     nonspace = c["chars"] - c["spaces"]
-    ratio = zstd_ratio(text_series) if n_docs else np.zeros(0)
+    ratio = zstd_ratio(text_series) if docs.height else np.zeros(0)
     empty = nonspace == 0
-    top10_share = _ratio(top10, n_tok)
-    richness = np.minimum(_ratio(types, np.sqrt(n_tok)) / 20.0, 1.0)
+    top10_share = _ratio(vocab["top10"], n_tok)
+    richness = np.minimum(_ratio(vocab["types"], np.sqrt(n_tok)) / 20.0, 1.0)
     out = {
-        "length": _scaled_log(units, 5000),
-        "mean_line_units": _scaled_log(_ratio(units, n_lines), 200),
-        "frac_lines_end_punct": _ratio(_per_doc(n_docs, ldoc, lstats["end"].to_numpy()), n_lines),
-        "frac_short_lines": _ratio(_per_doc(n_docs, ldoc, lunits < SHORT_LINE_UNITS), n_lines),
-        "frac_prose_chars": _ratio(_per_doc(n_docs, ldoc, np.where(lunits >= PROSE_LINE_UNITS, lchars, 0)),
-                                   line_chars),
+        **{k: lines[k] for k in ("length", "mean_line_units", "frac_lines_end_punct", "frac_short_lines",
+                                 "frac_prose_chars")},
         "letter_deficit": _excess(0.75 - _ratio(c["letters"], nonspace), 0.75, empty),
         "digit_excess": _excess(_ratio(c["digits"], nonspace) - 0.05, 0.5),
         "symbol_excess": _excess(_ratio(c["symbols"], nonspace) - 0.01, 0.2),
         "upper_excess": _excess(_ratio(c["upper"], c["letters"]) - 0.3, 0.7),
         "long_run_frac": np.minimum(_ratio(c["long_run"], nonspace), 1.0),
         "url_frac": np.minimum(_ratio(c["url"], nonspace), 1.0),
-        "dup_line_frac": _ratio(_per_doc(n_docs, ldoc, np.where(lstats["first"].to_numpy(), 0.0, lchars)),
-                                line_chars),
+        "dup_line_frac": lines["dup_line_frac"],
         "compression_excess": _excess(np.log(np.maximum(ratio, 1.0)) / np.log(20.0) - 0.5, 0.5),
         "repetition_excess": _excess(top10_share - 0.45, 0.55),
         "poverty": _excess(0.25 - richness, 0.25, n_tok == 0),
@@ -234,11 +256,11 @@ def quality_features(texts: pl.Series, extra: bool = False) -> pl.DataFrame:
         dup = char_dup_ngram_frac(text_series, cjk_share >= 0.5) + char_dup_ngram_frac(
             text_series, (nospace_share >= 0.5) & (cjk_share < 0.5), SEA_CHAR_NGRAM)
         out |= {"script_nospace": nospace_share, "script_cjk": cjk_share,
-                "script_lcg": _ratio(c["letters"] - c["other_letters"], c["letters"]), "units": units,
-                "tokens": n_tok, "n_function": function, "function_frac": _ratio(function, n_tok),
+                "script_lcg": _ratio(c["letters"] - c["other_letters"], c["letters"]), "units": lines["units"],
+                "tokens": n_tok, "n_function": vocab["function"], "function_frac": _ratio(vocab["function"], n_tok),
                 "top10_share": top10_share, "richness": richness, "sentences": c["sentences"],
                 "newlines": c["newlines"], "char_dup_ngram_frac": dup,
-                "alpha_token_frac": _ratio(alpha, n_tok)}
+                "alpha_token_frac": _ratio(vocab["alpha"], n_tok)}
     return pl.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in out.items()})
 
 

@@ -253,19 +253,7 @@ def train_classifier(
     counts, `token_unit` its name) counts the agreement table's tokens; default: UTF-8 bytes / 4.
     """
     out = Path(out)
-    data: dict[str, list[dict]] = {"positive": [], "negative": [], "labelled": []}
-    docs: list[tuple[int, str]] = []
-    for side, paths, label in (("positive", positive, 1), ("negative", negative, 0)):
-        for path in paths:
-            texts = read_documents(Path(path), text_field, split)
-            data[side].append({"path": str(path), "documents": len(texts),
-                               "bytes": sum(len(t.encode("utf-8")) for t in texts)})
-            docs.extend((label, t) for t in texts)
-    for path in labelled:
-        texts, labs = read_labelled(Path(path), text_field, label_field)
-        data["labelled"].append({"path": str(path), "documents": len(texts), "good": int(labs.sum()),
-                                 "bytes": sum(len(t.encode("utf-8")) for t in texts)})
-        docs.extend(zip(labs.tolist(), texts))
+    data, docs = _training_documents(positive, negative, labelled, text_field, split, label_field)
     labels = np.array([lab for lab, _ in docs], dtype=np.int8)
     if labels.sum() == 0 or labels.sum() == len(labels):
         raise ValueError("training needs both positive and negative documents")
@@ -276,52 +264,16 @@ def train_classifier(
     params = {"epoch": epochs, "lr": lr, "wordNgrams": word_ngrams, "dim": dim, "minCount": min_count,
               "bucket": bucket, "minn": minn, "maxn": maxn, "loss": "softmax", "thread": 1, "seed": seed,
               "verbose": 0}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".train-") as tmp:
-        train_file = Path(tmp) / "train.txt"
-        with open(train_file, "w", encoding="utf-8") as fh:
-            for i in train:
-                fh.write(f"{POSITIVE_LABEL if labels[i] else NEGATIVE_LABEL} {texts[i]}\n")
-        tmp_model = Path(tmp) / "model.bin"
-        train_fasttext_file(train_file, tmp_model, params)
-        os.replace(tmp_model, out)
-    load_fasttext.cache_clear()  # `out` may have replaced a model loaded earlier in this process
-    metrics: dict = {"valid_documents": int(n_valid),
-                     "population": "held-out split of the training data: same distribution as training, not "
-                                   "agreement with people"}
-    calibration: dict | None = None
-    if n_valid:
-        scores = FastTextClassifier(out, POSITIVE_LABEL).score([texts[i] for i in valid])
-        truth = labels[valid]
-        metrics["accuracy"] = float(np.mean((scores >= 0.5) == truth.astype(bool)))
-        metrics["roc_auc"] = roc_auc(truth, scores) if 0 < truth.sum() < len(truth) else None
-    people = same = None
-    eval_texts: list[str] = []
-    eval_truth = np.zeros(0, dtype=np.int8)
+    _fit(out, [f"{POSITIVE_LABEL if labels[i] else NEGATIVE_LABEL} {texts[i]}" for i in train], params)
+    metrics = _held_out_metrics(out, [texts[i] for i in valid], labels[valid])
+    eval_set = None
     if eval_labels is not None:
         eval_texts, eval_truth = read_labelled(Path(eval_labels), text_field, label_field)
         if not len(eval_truth):
             raise ValueError(f"no labelled documents in {eval_labels}")
-        people = human_evaluation(out, eval_texts, eval_truth, str(eval_labels), token_counter, token_unit,
-                                  note="measured on the labels that also chose the high threshold (optimistic)")
-        if people["high_threshold"] is not None:
-            calibration = {"high": people["high_threshold"], "low": None, "by_lang": {},
-                           "rule": f"lowest score with >= {CALIBRATION_PRECISION:.0%} good documents among those "
-                                   f"that pass the heuristic chain, on the human labels {eval_labels}"}
-    if calibration is None and n_valid:
-        same = human_evaluation(out, [docs[i][1] for i in valid], labels[valid], "held-out split")
-        if same["high_threshold"] is not None:
-            why = ("no threshold reaches it on the human labels" if people is not None
-                   else "give --eval-labels for a calibration against people")
-            calibration = {"high": same["high_threshold"], "low": None, "by_lang": {},
-                           "rule": f"lowest score with >= {CALIBRATION_PRECISION:.0%} positives among held-out "
-                                   f"documents that pass the heuristic chain (same distribution as training; "
-                                   f"{why})"}
-        if people is not None and calibration is not None:  # the people's table at the held-out threshold
-            people = {**human_evaluation(out, eval_texts, eval_truth, str(eval_labels), token_counter, token_unit,
-                                         high=calibration["high"],
-                                         note="tiers at the threshold calibrated on the held-out split"),
-                      "high_threshold": None}
+        eval_set = (eval_texts, eval_truth, str(eval_labels))
+    people, calibration = _calibrate(out, [docs[i][1] for i in valid], labels[valid], eval_set,
+                                     token_counter, token_unit)
     card = {
         "model": out.name,
         "kind": "fasttext-supervised",
@@ -345,3 +297,81 @@ def train_classifier(
     tmp_card.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp_card, card_path)
     return card
+
+
+def _training_documents(positive: list[Path], negative: list[Path], labelled: list[Path] | tuple[Path, ...],
+                        text_field: str, split: str, label_field: str) -> tuple[dict, list[tuple[int, str]]]:
+    """The card's `data` block (per input file: documents, bytes) and every (label, text) in input order."""
+    data: dict[str, list[dict]] = {"positive": [], "negative": [], "labelled": []}
+    docs: list[tuple[int, str]] = []
+    for side, paths, label in (("positive", positive, 1), ("negative", negative, 0)):
+        for path in paths:
+            texts = read_documents(Path(path), text_field, split)
+            data[side].append({"path": str(path), "documents": len(texts),
+                               "bytes": sum(len(t.encode("utf-8")) for t in texts)})
+            docs.extend((label, t) for t in texts)
+    for path in labelled:
+        texts, labs = read_labelled(Path(path), text_field, label_field)
+        data["labelled"].append({"path": str(path), "documents": len(texts), "good": int(labs.sum()),
+                                 "bytes": sum(len(t.encode("utf-8")) for t in texts)})
+        docs.extend(zip(labs.tolist(), texts))
+    return data, docs
+
+
+def _fit(out: Path, train_lines: list[str], params: dict) -> None:
+    """Train on the fastText lines in a temporary file beside `out`, then move the model into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".train-") as tmp:
+        train_file = Path(tmp) / "train.txt"
+        with open(train_file, "w", encoding="utf-8") as fh:
+            for line in train_lines:
+                fh.write(f"{line}\n")
+        tmp_model = Path(tmp) / "model.bin"
+        train_fasttext_file(train_file, tmp_model, params)
+        os.replace(tmp_model, out)
+    load_fasttext.cache_clear()  # `out` may have replaced a model loaded earlier in this process
+
+
+def _held_out_metrics(out: Path, valid_lines: list[str], truth: np.ndarray) -> dict:
+    """Accuracy and ROC AUC on the held-out split (same distribution as training, not agreement with people)."""
+    metrics: dict = {"valid_documents": int(len(truth)),
+                     "population": "held-out split of the training data: same distribution as training, not "
+                                   "agreement with people"}
+    if len(truth):
+        scores = FastTextClassifier(out, POSITIVE_LABEL).score(valid_lines)
+        metrics["accuracy"] = float(np.mean((scores >= 0.5) == truth.astype(bool)))
+        metrics["roc_auc"] = roc_auc(truth, scores) if 0 < truth.sum() < len(truth) else None
+    return metrics
+
+
+def _calibrate(out: Path, valid_texts: list[str], valid_truth: np.ndarray,
+               eval_set: tuple[list[str], np.ndarray, str] | None,
+               token_counter: Callable[[list[str]], np.ndarray] | None,
+               token_unit: str | None) -> tuple[dict | None, dict | None]:
+    """The card's human evaluation and `high` threshold: from the human labels when one reaches the precision,
+    else from the held-out split (then the people's table is redone at that threshold)."""
+    people = calibration = None
+    if eval_set is not None:
+        eval_texts, eval_truth, source = eval_set
+        people = human_evaluation(out, eval_texts, eval_truth, source, token_counter, token_unit,
+                                  note="measured on the labels that also chose the high threshold (optimistic)")
+        if people["high_threshold"] is not None:
+            calibration = {"high": people["high_threshold"], "low": None, "by_lang": {},
+                           "rule": f"lowest score with >= {CALIBRATION_PRECISION:.0%} good documents among those "
+                                   f"that pass the heuristic chain, on the human labels {source}"}
+    if calibration is None and len(valid_truth):
+        same = human_evaluation(out, valid_texts, valid_truth, "held-out split")
+        if same["high_threshold"] is not None:
+            why = ("no threshold reaches it on the human labels" if people is not None
+                   else "give --eval-labels for a calibration against people")
+            calibration = {"high": same["high_threshold"], "low": None, "by_lang": {},
+                           "rule": f"lowest score with >= {CALIBRATION_PRECISION:.0%} positives among held-out "
+                                   f"documents that pass the heuristic chain (same distribution as training; "
+                                   f"{why})"}
+        if eval_set is not None and calibration is not None:  # the people's table at the held-out threshold
+            eval_texts, eval_truth, source = eval_set
+            people = {**human_evaluation(out, eval_texts, eval_truth, source, token_counter, token_unit,
+                                         high=calibration["high"],
+                                         note="tiers at the threshold calibrated on the held-out split"),
+                      "high_threshold": None}
+    return people, calibration
