@@ -6,6 +6,7 @@ the `dropped` counts of the run manifest. Language ID runs once per batch, not o
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -94,12 +95,13 @@ def build_documents(
         rows.append((record, text, title))
     outcome.documents += len(rows)
     texts = [text for _, text, _ in rows]
+    tag = file_tag(source_file)
     text_array = pa.array(texts, pa.string())  # built once: the column and its byte lengths
     langs, scores = identify(texts)
     urls = [r.url for r, _, _ in rows]
     domains = [_host(u) for u in urls]
     columns = {
-        "doc_id": [_doc_id(r, source_file) for r, _, _ in rows],
+        "doc_id": [_doc_id(r, source_file, tag) for r, _, _ in rows],
         "url": urls,
         "domain": domains,
         "tld": [d.rsplit(".", 1)[-1] if d and "." in d else None for d in domains],
@@ -117,9 +119,20 @@ def build_documents(
     return pa.Table.from_pydict(columns, schema=DOCUMENT_SCHEMA)
 
 
-def _doc_id(record: RawRecord, source_file: str) -> str:
+def file_tag(source_file: str) -> str:
+    """A short, stable tag of an input file that makes record ids unique within a run."""
+    return hashlib.blake2b(source_file.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
+
+
+def _doc_id(record: RawRecord, source_file: str, tag: str) -> str:
+    """The record's own id qualified by its file (`ID@TAG`), else `SOURCE#INDEX`.
+
+    Every table of a run joins on doc_id, so it must be unique across files: the same WARC served under two
+    crawls, or JSONL files that number their rows from 0, repeat ids, and an unqualified id would make one
+    document count once per copy in every join.
+    """
     if record.doc_id:
-        return record.doc_id.strip("<>").removeprefix("urn:uuid:")
+        return f"{record.doc_id.strip('<>').removeprefix('urn:uuid:')}@{tag}"
     return f"{source_file}#{record.record_index}"
 
 

@@ -25,7 +25,7 @@ from forecasts.report.labels import estimate, tier_name, why_no_interval
 from forecasts.report.rundata import RunData, load_run, tier_order
 from forecasts.report.safe import clean, truncate
 from forecasts.report.sections import run_totals
-from forecasts.report.style import si
+from forecasts.units import si
 
 log = logging.getLogger(__name__)
 MAX_TABLE_ROWS = 500

@@ -169,7 +169,7 @@ def _print_summary(name: str, result: Any, out: str | None, as_json: bool) -> No
     counts = result.get("counts") if isinstance(result, dict) else None
     if as_json:
         print(json.dumps({"flow": name, "counts": counts, "out": out}, indent=2, default=str))
-    elif name == "quality-audit" and out:
+    elif name in ("quality-audit", "forecast") and out:
         from flows.summary import summary_lines
 
         print("\n".join(summary_lines(out)))

@@ -236,7 +236,7 @@ def crawl_sample(
         run.ensure(table)
         options = ReadOptions(extractor=extractor, text_field=text_field, crawl=crawl_of_source,
                               records_per_file=records_per_file, seed=seed)
-        digest = params_digest({"source": source, "options": options.__dict__, "version": 2})
+        digest = params_digest({"source": source, "options": options.__dict__, "version": 3})
         shard = storage.join(run.table(table), f"part-{shard_key(source)}.parquet")
         calls.append({"source": source, "shard": shard, "options": options, "digest": digest})
     for table in ("documents", "wat"):

@@ -9,13 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flows import storage
-
-CUMULATIVE = {"medium_or_better": "medium or better", "low_or_better": "low or better",
-              "judged_good": "judged good by people"}
-
-
-def _tier_label(name: str) -> str:
-    return CUMULATIVE.get(name, name)
+from forecasts.report.labels import tier_name
+from forecasts.units import si_brief
 
 
 def _usable(tier: dict[str, Any]) -> str:
@@ -25,16 +20,8 @@ def _usable(tier: dict[str, Any]) -> str:
     if median is None:
         return "stock n/a"
     if not ci or ci[0] is None or ci[1] is None:
-        return f"{_si(median)} tokens (90% interval n/a)"
-    return f"{_si(median)} tokens [90%: {_si(ci[0])}-{_si(ci[1])}]"
-
-
-def _si(x: float) -> str:
-    for scale, suffix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            v = x / scale
-            return f"{v:.0f}{suffix}" if v >= 100 else f"{v:.2g}{suffix}"
-    return f"{x:.2g}"
+        return f"{si_brief(median)} tokens (90% interval n/a)"
+    return f"{si_brief(median)} tokens [90%: {si_brief(ci[0])}-{si_brief(ci[1])}]"
 
 
 def _exhaustion(tier: dict[str, Any]) -> str:
@@ -58,9 +45,9 @@ def summary_lines(out: str) -> list[str]:
     when = f" in {years[0]}" if years else ""
     lines.append(f"Answer ({forecast.get('scenario', 'forecast')} scenario): usable tokens on the web{when} "
                  "(median, 90% interval) and the year demand exceeds them (median, 80% interval):")
-    width = max((len(_tier_label(t)) for t in forecast.get("tiers", {})), default=0)
+    width = max((len(tier_name(t)) for t in forecast.get("tiers", {})), default=0)
     for name, tier in (forecast.get("tiers") or {}).items():
-        lines.append(f"  {_tier_label(name):<{width}}  {_usable(tier)}; {_exhaustion(tier)}")
+        lines.append(f"  {tier_name(name):<{width}}  {_usable(tier)}; {_exhaustion(tier)}")
     languages = forecast.get("languages") or {}
     if languages:
         lines.append("High tier per language (every tier: forecast.json and the report):")

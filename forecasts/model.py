@@ -19,6 +19,7 @@ import numpy as np
 from forecasts.distributions import Sampler
 from forecasts.scaling import muennighoff_multiplier
 from forecasts.scenario import DemandSpec, Quantity, Scenario, TierSpec, load_scenario
+from forecasts.units import si_brief
 
 QUANTILES = {"p2.5": 0.025, "p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95, "p97.5": 0.975}
 YEAR_QUANTILES = {"p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
@@ -219,15 +220,6 @@ def year_quantiles(t: np.ndarray, horizon: float, qs: Mapping[str, float] = YEAR
             for k, v in zip(qs, vals, strict=True)}
 
 
-def _si(x: float) -> str:
-    """510e12 -> '510T', 3.14e12 -> '3.1T' (two significant digits, three above 100)."""
-    for scale, suffix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            v = x / scale
-            return f"{v:.0f}{suffix}" if v >= 100 else f"{v:.2g}{suffix}"
-    return f"{x:.2g}"
-
-
 def _frac(x: float) -> str:
     return f"{x:.2g}" if x < 0.01 else f"{x:.2f}"
 
@@ -269,7 +261,7 @@ def _chain(tier: str, d: TierDraws, spec: TierSpec, year: int, unit: str) -> dic
     assert c is not None and m is not None
     out: dict[str, Any] = {"year": year, "unit": unit, "level": "ci90", "members": list(m.members)}
     words = []
-    out["web"], w = _ci90(c["web"], _si)
+    out["web"], w = _ci90(c["web"], si_brief)
     words.append(f"web {w}")
     if "lang_share" in c:
         out["lang_share"], w = _ci90(c["lang_share"], _frac)
@@ -278,10 +270,10 @@ def _chain(tier: str, d: TierDraws, spec: TierSpec, year: int, unit: str) -> dic
     words.append(f"dedup survival {w}")
     out["tier_share"], w = _ci90(c["share"], _frac)
     words.append(f"{' + '.join(m.members)} share {w}")
-    out["usable"], w = _ci90(c["usable"], _si)
+    out["usable"], w = _ci90(c["usable"], si_brief)
     text = " × ".join(words) + f" = {w} {unit} in {year}"
     if "floor" in c:
-        out["floor"], w = _ci90(c["floor"], _si)
+        out["floor"], w = _ci90(c["floor"], si_brief)
         out["floor"]["p_binds"] = round(float(np.mean(c["floor_binds"])), 4)
         text += (f"; Common Crawl floor {w}" + (" (× this language's share)" if m.group != "*" else "")
                  + f", lifts the supply in {out['floor']['p_binds']:.1%} of draws")

@@ -311,12 +311,8 @@ def _joint(samples: np.ndarray, source: str) -> Dist:
                 joint=REPLICATE_STREAM)
 
 
-def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dict[str, MeasuredTier], dict[str, Any]]:
-    """One MeasuredTier per (group, tier): all languages first, then each language of supply.groups.
-
-    With `cumulative` (default) the tiers in `order` pool as "X or better" (the sum of member shares within each
-    replicate); other tiers (e.g. "unscored") stand alone. A tier whose estimated share is zero is skipped.
-    """
+def _measured_options(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[bool, list[str], list[str]]:
+    """measured: keys checked, then (cumulative, tier order, languages drawn from supply.groups)."""
     unknown = set(cfg) - set(MEASURED_KEYS)
     for key in sorted(unknown):
         if key in _REMOVED_KEYS:
@@ -332,6 +328,32 @@ def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dic
         langs = [str(g) for g in langs_cfg if str(g) in supply.groups and str(g) != "*"]
     else:
         raise ValueError(f"measured.languages must be auto or a list of language codes, got {langs_cfg!r}")
+    return cumulative, order_cfg, langs
+
+
+def _measured_echo(supply: MeasuredSupply, cumulative: bool, order_cfg: list[str], langs: list[str],
+                   skipped: dict[str, str], use_floor: bool) -> dict[str, Any]:
+    """The forecast's `inputs.measured` echo: where the factors came from and what was widened or skipped."""
+    echo = {"stocks_json": None, "replicates_file": supply.source, "replicates": supply.replicates,
+            "level": supply.level, "census": supply.census, "cumulative": cumulative, "order": order_cfg,
+            "languages": langs, "skipped": skipped, "small_sample": supply.small_sample,
+            "warnings": supply.warnings, "stocks_chain": supply.stocks_chain,
+            "widened": {_group_key(g): v.widened for g, v in supply.groups.items() if v.widened},
+            "floor": {**supply.floor_info, "applied": use_floor}, "growth": supply.growth_info,
+            "groups": {g: {"documents": v.documents, "files": v.files, "dedup_survival_scope": v.survival_scope,
+                           "widened": v.widened} for g, v in supply.groups.items() if g in ("*", *langs)}}
+    if supply.floor_info.get("widened"):
+        echo["widened"].setdefault("all", []).append("floor")
+    return echo
+
+
+def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dict[str, MeasuredTier], dict[str, Any]]:
+    """One MeasuredTier per (group, tier): all languages first, then each language of supply.groups.
+
+    With `cumulative` (default) the tiers in `order` pool as "X or better" (the sum of member shares within each
+    replicate); other tiers (e.g. "unscored") stand alone. A tier whose estimated share is zero is skipped.
+    """
+    cumulative, order_cfg, langs = _measured_options(cfg, supply)
     use_floor = bool(cfg.get("floor", True)) and supply.floor is not None
     star = supply.groups["*"]
     src = Path(supply.source).name
@@ -366,16 +388,7 @@ def _measured_tiers(cfg: Mapping[str, Any], supply: MeasuredSupply) -> tuple[dic
                                      share=Quantity({f"measured.{key}.share.{label}": _joint(
                                          share, f"{src}: group {group} share of " + " + ".join(members))}),
                                      floor=floor)
-    echo = {"stocks_json": None, "replicates_file": supply.source, "replicates": supply.replicates,
-            "level": supply.level, "census": supply.census, "cumulative": cumulative, "order": order_cfg,
-            "languages": langs, "skipped": skipped, "small_sample": supply.small_sample,
-            "warnings": supply.warnings, "stocks_chain": supply.stocks_chain,
-            "widened": {_group_key(g): v.widened for g, v in supply.groups.items() if v.widened},
-            "floor": {**supply.floor_info, "applied": use_floor}, "growth": supply.growth_info,
-            "groups": {g: {"documents": v.documents, "files": v.files, "dedup_survival_scope": v.survival_scope,
-                           "widened": v.widened} for g, v in supply.groups.items() if g in ("*", *langs)}}
-    if supply.floor_info.get("widened"):
-        echo["widened"].setdefault("all", []).append("floor")
+    echo = _measured_echo(supply, cumulative, order_cfg, langs, skipped, use_floor)
     echo["judged_good"] = supply.judged_info
     if supply.judged_good is not None:  # an extra line: the all-languages supply that people would judge good
         key = _group_key("*")
@@ -395,47 +408,44 @@ def _published_growth(raw: Mapping[str, Any]) -> str:
     return "; ".join(parts) or "the scenario's stock growth"
 
 
-def load_scenario(scenario: str | Path, stocks_path: Path | None = None, overtrain: float | None = None,
-                  epochs: float | None = None, seed: int = 0) -> Scenario:
-    """Parse a scenario (name or path), apply CLI overrides and, for `measured:`, the stocks.json's supply.
+def _apply_measured(raw: dict[str, Any], path: Path, stocks_path: Path | None,
+                    seed: int) -> tuple[dict[str, MeasuredTier], dict[str, Any], Quantity | None]:
+    """Reads the stocks.json's supply for a `measured:` scenario and makes its tiers the scenario's tiers.
 
-    Measured tiers keep the scenario's web stock (epoch2024's unless the YAML gives its own `stock`) and
-    replace its `usable_fraction` (quality filtering + dedup) by the measured dedup survival × tier share;
-    with two or more dated crawls the measured growth replaces the stock's published growth factors.
+    Returns the measured tiers, the echo for the forecast's inputs, and the measured growth (None: published).
     """
-    raw, path = load_scenario_dict(scenario)
-    yaml_dir = path.parent
-    measured: dict[str, MeasuredTier] = {}
-    echo: dict[str, Any] | None = None
-    growth_q: Quantity | None = None
-    if "measured" in raw:
-        if stocks_path is None:
-            raise ValueError(f"scenario {raw.get('name', path.stem)!r} needs a stocks.json (stocks_path)")
-        stocks_path = Path(stocks_path)
-        try:
-            stocks = json.loads(stocks_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"cannot read {stocks_path}: {exc}") from exc
-        cfg = raw.get("measured") or {}
-        if not isinstance(cfg, Mapping):
-            raise ValueError("measured: must be a mapping")
-        if not isinstance(raw.get("stock"), Mapping):
-            raise ValueError(f"scenario {raw.get('name', path.stem)!r}: measured needs a web `stock` "
-                             "(extends: epoch2024 gives the indexed web)")
-        supply = load_supply(stocks, stocks_path.parent, cfg, seed)
-        measured, echo = _measured_tiers(cfg, supply)
-        echo["stocks_json"] = str(stocks_path)
-        echo["population"] = stocks.get("population")
-        echo["tokenizer"] = stocks.get("tokenizer")
-        if supply.growth is None:
-            echo["growth"]["published"] = _published_growth(raw)
-        else:
-            growth_q = Quantity({"measured.growth": _joint(
-                supply.growth, f"{Path(supply.source).name}: new content of later crawls, per year")})
-        raw.pop("usable_fraction", None)  # replaced by dedup survival x tier share
-        raw["tiers"] = {name: {"unit": str(stocks.get("unit", "tokens"))} for name in measured}
-    _apply_overrides(raw, overtrain, epochs)
-    parser = _Parser(raw, yaml_dir, seed)
+    if stocks_path is None:
+        raise ValueError(f"scenario {raw.get('name', path.stem)!r} needs a stocks.json (stocks_path)")
+    stocks_path = Path(stocks_path)
+    try:
+        stocks = json.loads(stocks_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read {stocks_path}: {exc}") from exc
+    cfg = raw.get("measured") or {}
+    if not isinstance(cfg, Mapping):
+        raise ValueError("measured: must be a mapping")
+    if not isinstance(raw.get("stock"), Mapping):
+        raise ValueError(f"scenario {raw.get('name', path.stem)!r}: measured needs a web `stock` "
+                         "(extends: epoch2024 gives the indexed web)")
+    supply = load_supply(stocks, stocks_path.parent, cfg, seed)
+    measured, echo = _measured_tiers(cfg, supply)
+    echo["stocks_json"] = str(stocks_path)
+    echo["population"] = stocks.get("population")
+    echo["tokenizer"] = stocks.get("tokenizer")
+    growth_q = None
+    if supply.growth is None:
+        echo["growth"]["published"] = _published_growth(raw)
+    else:
+        growth_q = Quantity({"measured.growth": _joint(
+            supply.growth, f"{Path(supply.source).name}: new content of later crawls, per year")})
+    raw.pop("usable_fraction", None)  # replaced by dedup survival x tier share
+    raw["tiers"] = {name: {"unit": str(stocks.get("unit", "tokens"))} for name in measured}
+    return measured, echo, growth_q
+
+
+def _parse_tiers(raw: Mapping[str, Any], parser: _Parser, measured: Mapping[str, MeasuredTier],
+                 growth_q: Quantity | None) -> dict[str, TierSpec]:
+    """The scenario's tiers; a measured tier takes its measured factors (and growth) in place of usable_fraction."""
     shared: dict[tuple[str, str], Any] = {}
     tiers: dict[str, TierSpec] = {}
     for name, spec in (raw.get("tiers") or {}).items():
@@ -452,6 +462,26 @@ def load_scenario(scenario: str | Path, stocks_path: Path | None = None, overtra
                 changes.update(growth_form="exponential", growth=(growth_q,))
             tier = TierSpec(**{**tier.__dict__, **changes})
         tiers[name] = tier
+    return tiers
+
+
+def load_scenario(scenario: str | Path, stocks_path: Path | None = None, overtrain: float | None = None,
+                  epochs: float | None = None, seed: int = 0) -> Scenario:
+    """Parse a scenario (name or path), apply CLI overrides and, for `measured:`, the stocks.json's supply.
+
+    Measured tiers keep the scenario's web stock (epoch2024's unless the YAML gives its own `stock`) and
+    replace its `usable_fraction` (quality filtering + dedup) by the measured dedup survival × tier share;
+    with two or more dated crawls the measured growth replaces the stock's published growth factors.
+    """
+    raw, path = load_scenario_dict(scenario)
+    measured: dict[str, MeasuredTier] = {}
+    echo: dict[str, Any] | None = None
+    growth_q: Quantity | None = None
+    if "measured" in raw:
+        measured, echo, growth_q = _apply_measured(raw, path, stocks_path, seed)
+    _apply_overrides(raw, overtrain, epochs)
+    parser = _Parser(raw, path.parent, seed)
+    tiers = _parse_tiers(raw, parser, measured, growth_q)
     if not tiers:
         raise ValueError(f"{path}: no tiers")
     years = raw.get("years") or {}

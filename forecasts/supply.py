@@ -31,7 +31,7 @@ WIDE_LOGIT_HALF_WIDTH = 1.5  # a fraction with no spread: logit-normal, 90% = po
 WIDE_FLOOR_FACTOR = 3.0  # the floor with no spread: lognormal, 90% = point ÷/× 3
 FALLBACK_REPLICATES = 2000  # replicates generated when the run has none
 MAX_PLAUSIBLE_GROWTH = 0.5  # a measured web growth above 50%/yr is crawler coverage, not new text
-RECAPTURE_NEW_CONTENT = 0.01  # a later crawl whose new share is below 1% (95% point) re-captured the same pages
+RECAPTURE_NEW_CONTENT = 0.01  # a later crawl whose new share is below 1% (median) re-captured the same pages
 _CRAWL_WEEK = re.compile(r"^CC-MAIN-(\d{4})-(\d{2})$")
 _Z90 = 1.6448536269514722
 
@@ -171,6 +171,95 @@ def _read_replicates(path: Path) -> tuple[dict[tuple[str, str], np.ndarray], int
     return out, b, nan_share
 
 
+@dataclass
+class _Table:
+    """The replicates file read back: series per (group, quantity), row 0 the point estimate."""
+
+    table: dict[tuple[str, str], np.ndarray]
+    b: int  # replicates drawn from (generated ones where the run has none)
+    b_found: int  # replicates the file holds
+    census: bool
+    path: Path
+
+    def values(self, group: str, quantity: str) -> tuple[float, np.ndarray] | None:
+        series = self.table.get((group, quantity))
+        if series is None:
+            return None
+        return float(series[0]), series[1:]
+
+    def unknown(self, reps: np.ndarray, point: float) -> bool:
+        """No spread and no census: the variance could not be estimated, so it is unknown, not zero."""
+        return not self.census and (self.b_found == 0 or _degenerate(reps, point))
+
+
+def _nan_warnings(nan_share: Mapping[tuple[str, str], float]) -> list[str]:
+    """One line per group whose token-bearing replicates are empty in some draws (they count as zero supply)."""
+    out = []
+    for group in sorted({g for g, q in nan_share if not q.startswith("new_content:")}):
+        worst = max(v for (g, q), v in nan_share.items() if g == group and not q.startswith("new_content:"))
+        out.append(f"{'all languages' if group == '*' else group}: {worst:.0%} of the replicates hold no "
+                   "tokens of it (zero supply in those draws)")
+    return out
+
+
+def _fraction(t: _Table, group: str, quantity: str, missing: str, seed: int, widened: list[str],
+              **wide: float) -> tuple[float, np.ndarray]:
+    """A measured fraction's point and replicates, widened (and named in `widened`) when its spread is unknown."""
+    found = t.values(group, quantity)
+    if found is None:
+        raise ValueError(f"{t.path}: no {quantity} replicates for {missing}")
+    point, reps = found
+    if t.unknown(reps, point):
+        widened.append(quantity)
+        return point, wide_fraction(point, t.b, _rng(seed, f"{group}.{quantity.removeprefix('dedup_')}"), **wide)
+    return point, reps
+
+
+def _group_factors(t: _Table, group: str, meta: Mapping[str, Any], seed: int,
+                   warnings: list[str]) -> GroupFactors:
+    """One group's lang share, dedup survival and tier shares per replicate; warns on tiers empty in draws."""
+    widened: list[str] = []
+    surv_point, surv_r = _fraction(t, group, "dedup_survival", f"group {group!r}", seed, widened, hi=0.98)
+    lang, lang_point = None, {}
+    if group != "*":
+        point, lang = _fraction(t, group, "lang_share", f"language {group!r}", seed, widened, lo=1e-4)
+        lang_point = {"lang_share": point}
+    share_q = sorted({q.removeprefix("share:") for (gg, q) in t.table if gg == group and q.startswith("share:")})
+    if not share_q:
+        raise ValueError(f"{t.path}: no share:<tier> replicates for group {group!r}")
+    shares = {tier: t.values(group, f"share:{tier}") for tier in share_q}
+    points = {tier: v[0] for tier, v in shares.items() if v is not None}
+    if any(points[tier] > 0 and t.unknown(shares[tier][1], points[tier])  # type: ignore[index]
+           for tier in points):
+        tier_shares = wide_shares(points, t.b, _rng(seed, f"{group}.shares"))
+        widened.append("tier shares")
+    else:
+        tier_shares = {tier: shares[tier][1] for tier in points}  # type: ignore[index]
+    surv_meta = meta.get("dedup_survival") or {}
+    pts = {"dedup_survival": surv_point, **{f"share:{tier}": p for tier, p in points.items()}, **lang_point}
+    for tier, pt in points.items():
+        if pt > 0 and np.any(tier_shares[tier] <= 0):
+            warnings.append(f"{group if group != '*' else 'all languages'}: tier {tier} has no tokens in "
+                            f"{np.mean(tier_shares[tier] <= 0):.0%} of the replicates (few sampled files hold it)")
+    return GroupFactors(group, lang, surv_r, tier_shares, pts, meta.get("documents"), meta.get("files"),
+                        str(surv_meta.get("scope") or ""), widened)
+
+
+def _floor(t: _Table, supply: Mapping[str, Any], seed: int) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The Common Crawl floor (tokens) per replicate, None when not measured, and its description."""
+    floor_block = supply.get("common_crawl_floor") or {}
+    floor, floor_info = None, {"unit": "tokens", "population": floor_block.get("population"),
+                               "estimate": _estimate(floor_block), "ci90": floor_block.get("ci90")}
+    fl = t.values("*", "floor_tokens")
+    if fl is not None and fl[0] > 0:
+        if t.unknown(fl[1], fl[0]):
+            floor = wide_tokens(fl[0], t.b, _rng(seed, "floor"))
+            floor_info["widened"] = True
+        else:
+            floor = fl[1]
+    return floor, floor_info
+
+
 def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any], seed: int) -> MeasuredSupply:
     """The measured factors of a stocks.json (its `supply` block and replicates file), ready for joint draws."""
     supply = stocks.get("supply")
@@ -185,80 +274,15 @@ def load_supply(stocks: Mapping[str, Any], run_dir: Path, cfg: Mapping[str, Any]
     b = b_found if b_found > 0 else (1 if census else FALLBACK_REPLICATES)
     if b_found == 0 and census:  # no bootstrap needed: every replicate is the point estimate
         table = {k: np.full(2, v[0]) for k, v in table.items()}
-
-    def unknown(reps: np.ndarray, point: float) -> bool:
-        """No spread and no census: the variance could not be estimated, so it is unknown, not zero."""
-        return not census and (b_found == 0 or _degenerate(reps, point))
-
-    warnings = [str(w) for w in (supply.get("warnings") or [])]
-    for group in sorted({g for g, q in nan_share if not q.startswith("new_content:")}):
-        worst = max(v for (g, q), v in nan_share.items() if g == group and not q.startswith("new_content:"))
-        warnings.append(f"{'all languages' if group == '*' else group}: {worst:.0%} of the replicates hold no "
-                        "tokens of it (zero supply in those draws)")
-
-    def values(group: str, quantity: str) -> tuple[float, np.ndarray] | None:
-        series = table.get((group, quantity))
-        if series is None:
-            return None
-        return float(series[0]), series[1:]
-
+    t = _Table(table, b, b_found, census, path)
+    warnings = [str(w) for w in (supply.get("warnings") or [])] + _nan_warnings(nan_share)
     groups: dict[str, GroupFactors] = {}
     for group, g in supply["groups"].items():
         group = str(g.get("group", group)) if isinstance(g, Mapping) else str(group)
-        widened: list[str] = []
-        surv = values(group, "dedup_survival")
-        if surv is None:
-            raise ValueError(f"{path}: no dedup_survival replicates for group {group!r}")
-        if unknown(surv[1], surv[0]):
-            surv_r = wide_fraction(surv[0], b, _rng(seed, f"{group}.survival"), hi=0.98)
-            widened.append("dedup_survival")
-        else:
-            surv_r = surv[1]
-        lang = None
-        if group != "*":
-            ls = values(group, "lang_share")
-            if ls is None:
-                raise ValueError(f"{path}: no lang_share replicates for language {group!r}")
-            if unknown(ls[1], ls[0]):
-                lang = wide_fraction(ls[0], b, _rng(seed, f"{group}.lang_share"), lo=1e-4)
-                widened.append("lang_share")
-            else:
-                lang = ls[1]
-        share_q = sorted({q.removeprefix("share:") for (gg, q) in table if gg == group and q.startswith("share:")})
-        if not share_q:
-            raise ValueError(f"{path}: no share:<tier> replicates for group {group!r}")
-        shares = {t: values(group, f"share:{t}") for t in share_q}
-        points = {t: v[0] for t, v in shares.items() if v is not None}
-        if any(points[t] > 0 and unknown(shares[t][1], points[t])  # type: ignore[index]
-                               for t in points):
-            tier_shares = wide_shares(points, b, _rng(seed, f"{group}.shares"))
-            widened.append("tier shares")
-        else:
-            tier_shares = {t: shares[t][1] for t in points}  # type: ignore[index]
-        meta = g if isinstance(g, Mapping) else {}
-        surv_meta = meta.get("dedup_survival") or {}
-        pts = {"dedup_survival": surv[0], **{f"share:{t}": p for t, p in points.items()}}
-        if group != "*":
-            pts["lang_share"] = ls[0]  # type: ignore[index]
-        groups[group] = GroupFactors(group, lang, surv_r, tier_shares, pts, meta.get("documents"), meta.get("files"),
-                                     str(surv_meta.get("scope") or ""), widened)
-        for t, pt in points.items():
-            if pt > 0 and np.any(tier_shares[t] <= 0):
-                warnings.append(f"{group if group != '*' else 'all languages'}: tier {t} has no tokens in "
-                                f"{np.mean(tier_shares[t] <= 0):.0%} of the replicates (few sampled files hold it)")
-
-    floor_block = supply.get("common_crawl_floor") or {}
-    floor, floor_info = None, {"unit": "tokens", "population": floor_block.get("population"),
-                               "estimate": _estimate(floor_block), "ci90": floor_block.get("ci90")}
-    fl = values("*", "floor_tokens")
-    if fl is not None and fl[0] > 0:
-        if unknown(fl[1], fl[0]):
-            floor = wide_tokens(fl[0], b, _rng(seed, "floor"))
-            floor_info["widened"] = True
-        else:
-            floor = fl[1]
+        groups[group] = _group_factors(t, group, g if isinstance(g, Mapping) else {}, seed, warnings)
+    floor, floor_info = _floor(t, supply, seed)
     growth, growth_info = _growth(stocks, supply, table, b, b_found, cfg, seed, warnings, census)
-    judged, judged_info = _judged_good(supply, values("*", "judged_good_share"), b, unknown, seed)
+    judged, judged_info = _judged_good(supply, t.values("*", "judged_good_share"), b, t.unknown, seed)
     return MeasuredSupply(b, float(supply.get("level", 0.9)), groups, floor, floor_info, growth, growth_info,
                           bool(supply.get("small_sample", False)), warnings, str(supply.get("chain") or ""),
                           str(path), census, judged, judged_info)
@@ -287,6 +311,37 @@ def _judged_good(supply: Mapping[str, Any], series: tuple[float, np.ndarray] | N
     return series[1], info
 
 
+def _pooled_new_content(order: list[str], dates: Mapping[str, float], table: Mapping[tuple[str, str], np.ndarray],
+                        b: int, b_found: int, seed: int, census: bool) -> tuple[np.ndarray, float, dict[str, Any]]:
+    """Σ −ln(1 − n_k) per replicate and Σ Δt_k (years) over the dated later crawls that show new pages.
+
+    Also returns, per later crawl, its new-content point, gap and whether it was used (re-captures are not).
+    """
+    log_growth = np.zeros(b)
+    span = 0.0
+    per_crawl: dict[str, Any] = {}
+    for prev, c in zip(order[:-1], order[1:], strict=True):
+        series = table.get(("*", f"new_content:{c}"))
+        gap = float(dates[c] - dates[prev])
+        if series is None or gap <= 0:
+            continue
+        point, reps = float(series[0]), series[1:]
+        widened = not census and (b_found == 0 or _degenerate(reps, point))
+        reps = np.full(b, point) if census and b_found == 0 else reps
+        if widened:
+            reps = wide_fraction(point, b, _rng(seed, f"new_content.{c}"), lo=1e-3)
+        per_crawl[c] = {"new_content": point, "after": prev, "years_after": round(gap, 3), "widened": widened}
+        if min(point, float(np.median(reps))) < RECAPTURE_NEW_CONTENT:
+            # a re-capture of the pages already seen: a crawler that only revisits cannot see new pages
+            per_crawl[c]["used"] = False
+            per_crawl[c]["why_not"] = "re-capture of earlier crawls' pages (new content below 1%)"
+            continue
+        per_crawl[c]["used"] = True
+        log_growth += -np.log1p(-np.clip(reps, 0.0, 0.99))
+        span += gap
+    return log_growth, span, per_crawl
+
+
 def _growth(stocks: Mapping[str, Any], supply: Mapping[str, Any], table: Mapping[tuple[str, str], np.ndarray],
             b: int, b_found: int, cfg: Mapping[str, Any], seed: int, warnings: list[str],
             census: bool) -> tuple[np.ndarray | None, dict[str, Any]]:
@@ -294,7 +349,7 @@ def _growth(stocks: Mapping[str, Any], supply: Mapping[str, Any], table: Mapping
 
     A crawl k taken Δt_k years after crawl k−1 whose distinct text is new in a share n_k grew the text seen by
     the crawler by 1/(1 − n_k); pooled over crawls, g = exp(Σ −ln(1 − n_k) / Σ Δt_k) − 1 per year. A crawl
-    that re-captures earlier pages (n_k < 1% at its 95% point) is left out: revisits cannot show new pages.
+    that re-captures earlier pages (n_k < 1%: its estimate or median) is left out: revisits cannot show new pages.
     Returns (None, why) for one crawl, undated crawls, only re-captures, or an implausible rate (> 50%/yr).
     """
     new = supply.get("new_content") or {}
@@ -319,28 +374,7 @@ def _growth(stocks: Mapping[str, Any], supply: Mapping[str, Any], table: Mapping
                           "{name: YYYY-MM-DD} in the scenario to measure growth")
         return None, info
     order = sorted(crawls, key=lambda c: dates[c])  # type: ignore[arg-type, return-value]
-    log_growth = np.zeros(b)
-    span = 0.0
-    per_crawl: dict[str, Any] = {}
-    for prev, c in zip(order[:-1], order[1:], strict=True):
-        series = table.get(("*", f"new_content:{c}"))
-        gap = float(dates[c] - dates[prev])  # type: ignore[operator]
-        if series is None or gap <= 0:
-            continue
-        point, reps = float(series[0]), series[1:]
-        widened = not census and (b_found == 0 or _degenerate(reps, point))
-        reps = np.full(b, point) if census and b_found == 0 else reps
-        if widened:
-            reps = wide_fraction(point, b, _rng(seed, f"new_content.{c}"), lo=1e-3)
-        per_crawl[c] = {"new_content": point, "after": prev, "years_after": round(gap, 3), "widened": widened}
-        if float(np.quantile(reps, 0.95)) < RECAPTURE_NEW_CONTENT:
-            # a re-capture of the pages already seen: a crawler that only revisits cannot see new pages
-            per_crawl[c]["used"] = False
-            per_crawl[c]["why_not"] = "re-capture of earlier crawls' pages (new content below 1%)"
-            continue
-        per_crawl[c]["used"] = True
-        log_growth += -np.log1p(-np.clip(reps, 0.0, 0.99))
-        span += gap
+    log_growth, span, per_crawl = _pooled_new_content(order, dates, table, b, b_found, seed, census)  # type: ignore[arg-type]
     info["per_crawl"] = per_crawl
     if span <= 0:
         info["reason"] = ("the later crawls re-capture the pages of earlier ones (new content below 1%), which "

@@ -72,3 +72,17 @@ def test_real_pages_languages(shared_data):
     langs = table.column("lang").to_pylist()
     assert langs.count("de") > 150 and langs.count("en") > 30
     assert outcome.documents + sum(outcome.dropped.values()) == 300
+
+
+def test_record_ids_are_unique_across_files():
+    """The same records read from two files (a WARC served under two crawls) keep distinct doc_ids."""
+    from filters.documents import AdmissionConfig, Outcome, build_documents
+    from filters.records import RawRecord
+
+    def records() -> list[RawRecord]:
+        return [RawRecord(0, doc_id="<urn:uuid:1234>", content_type="text/plain", text="Same page text. " * 20)]
+
+    a = build_documents(records(), "crawl-a/f.warc.gz", "A", AdmissionConfig(), Outcome())
+    b = build_documents(records(), "crawl-b/f.warc.gz", "B", AdmissionConfig(), Outcome())
+    ida, idb = a.column("doc_id")[0].as_py(), b.column("doc_id")[0].as_py()
+    assert ida != idb and ida.startswith("1234@") and idb.startswith("1234@")

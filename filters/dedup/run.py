@@ -273,6 +273,36 @@ def _write_outputs(
     return written
 
 
+def _cluster(h: _Hashed, p: DedupParams, work: Path) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict]:
+    """Cluster roots per kind (exact, url, near) and over their union ("all"), with the rank order behind them.
+
+    Node ids are ranks under the representative rule, so every component's smallest id is its representative.
+    Returns (roots by kind, rank of each document, documents in rank order, near-dedup LSH statistics).
+    """
+    order = (
+        h.meta.with_row_index("i")
+        .sort(["crawl", "fetch_date", "n_bytes", "doc_id"], descending=[False, False, True, False], nulls_last=True)
+        .get_column("i")
+        .to_numpy()
+        .astype(np.int64)
+    )
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    roots: dict[str, np.ndarray] = {}
+    if h.text_hash is not None:
+        roots["exact"] = _group_roots(pl.Series(h.text_hash), rank)
+    if h.url_hash is not None:
+        roots["url"] = _group_roots(h.url_hash, rank)
+    near_stats: dict = {}
+    if p.near:
+        roots["near"], near_stats = _near_roots(h, work / "signatures.u32", rank, order, p)
+    parent = np.arange(rank.size, dtype=np.int64)
+    for kind_roots in roots.values():
+        union_edges(parent, rank, kind_roots)
+    roots["all"] = flatten(parent)[rank]
+    return roots, rank, order, near_stats
+
+
 def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | None = None,
               write_part: Callable[[pl.DataFrame, Path], None] | None = None) -> dict:
     """Annotate every document with its exact, URL, near and combined duplicate cluster.
@@ -298,28 +328,7 @@ def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | 
         timings["read_and_hash"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        # Node ids are ranks under the representative rule, so every component's smallest id is its representative.
-        order = (
-            h.meta.with_row_index("i")
-            .sort(["crawl", "fetch_date", "n_bytes", "doc_id"], descending=[False, False, True, False], nulls_last=True)
-            .get_column("i")
-            .to_numpy()
-            .astype(np.int64)
-        )
-        rank = np.empty(order.size, dtype=np.int64)
-        rank[order] = np.arange(order.size)
-        roots: dict[str, np.ndarray] = {}
-        if h.text_hash is not None:
-            roots["exact"] = _group_roots(pl.Series(h.text_hash), rank)
-        if h.url_hash is not None:
-            roots["url"] = _group_roots(h.url_hash, rank)
-        near_stats: dict = {}
-        if p.near:
-            roots["near"], near_stats = _near_roots(h, work / "signatures.u32", rank, order, p)
-        parent = np.arange(rank.size, dtype=np.int64)
-        for kind_roots in roots.values():
-            union_edges(parent, rank, kind_roots)
-        roots["all"] = flatten(parent)[rank]
+        roots, rank, order, near_stats = _cluster(h, p, work)
         n_bytes = h.meta["n_bytes"].fill_null(0).to_numpy()
         overlap, first_crawl, seen = _crawl_overlap(h.meta["crawl"], roots["all"], roots["all"] != rank, n_bytes)
         timings["cluster"] = time.perf_counter() - t0

@@ -40,6 +40,18 @@ def _alt(pieces: list[str]) -> str:
     return "|".join(pieces)
 
 
+def _url_rule(alpha_lower: str) -> str:
+    """spaCy's URL_PATTERN (tokenizer_exceptions.py): an IPv4 address or a host name with a top-level domain."""
+    host = r"[A-Za-z0-9\u00a1-\uffff]"
+    return (
+        r"^(?:(?:[\w\+\-\.]{2,})://)?(?:\S+(?::\S*)?@)?(?:"
+        r"(?:[1-9]\d?|1\d\d|2[01]\d|22[0-3])(?:\.(?:1?\d{1,2}|2[0-4]\d|25[0-5])){2}"
+        r"(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))"
+        f"|(?:(?:{host}[A-Za-z0-9\\u00a1-\\uffff_-]{{0,62}})?{host}\\.)+(?:[{alpha_lower}]{{2,63}}))"
+        r"(?::\d{2,5})?(?:[/?#]\S*)?$"
+    )
+
+
 @cache
 def patterns() -> dict[str, object]:
     """Rust-regex versions of spaCy's English prefix, suffix, infix and URL rules (built once)."""
@@ -71,14 +83,6 @@ def patterns() -> dict[str, object]:
         (f"([{a}0-9])({hyphens})([{a}])", "${1} ${2} ${3}"),
         (f"([{a}0-9])([:<>=/])([{a}])", "${1} ${2} ${3}"),
     ]
-    host = r"[A-Za-z0-9\u00a1-\uffff]"
-    url = (
-        r"^(?:(?:[\w\+\-\.]{2,})://)?(?:\S+(?::\S*)?@)?(?:"
-        r"(?:[1-9]\d?|1\d\d|2[01]\d|22[0-3])(?:\.(?:1?\d{1,2}|2[0-4]\d|25[0-5])){2}"
-        r"(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]))"
-        f"|(?:(?:{host}[A-Za-z0-9\\u00a1-\\uffff_-]{{0,62}})?{host}\\.)+(?:[{al}]{{2,63}}))"
-        r"(?::\d{2,5})?(?:[/?#]\S*)?$"
-    )
     specials = {k: v for k, v in t["exceptions"].items() if k.strip() == k and k}
     # marks that the suffix rules split off any word, whatever precedes them: the single-character alternative,
     # less "…" (the "……" rule) and "$" (currencies like "US$" are longer suffixes)
@@ -93,7 +97,7 @@ def patterns() -> dict[str, object]:
         "infix_free": f"(\\.\\.+|…|[{icons}])",
         "infix_ctx": infixes,
         "infix_any": f"[.…+\\-\\*^,:<>=/~–—{icons}]",
-        "url": url,
+        "url": _url_rule(al),
         "plain": r"^[\p{L}\p{N}]+$",
         "unit_tail": f"[0-9](?:{_alt([re.escape(u) for u in t['list_units']])})$",
         "special_keys": pl.Series(list(specials), dtype=pl.String),

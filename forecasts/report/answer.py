@@ -14,10 +14,11 @@ from typing import Any
 
 import polars as pl
 
-from forecasts.report.labels import JUDGED_GOOD, estimate, flat, interval, num, share, si, tier_name, why_no_interval
+from forecasts.report.labels import JUDGED_GOOD, estimate, flat, interval, num, share, tier_name, why_no_interval
 from forecasts.report.page import Html, Section, note, table
 from forecasts.report.rundata import Cube, RunData, kept, tier_order
 from forecasts.report.safe import esc, truncate
+from forecasts.units import si
 
 SMALL_LANGUAGE = 100  # sampled documents below which a language's answer is flagged (stats.supply's rule)
 MAX_WARNINGS = 6

@@ -18,7 +18,8 @@ import polars as pl
 from forecasts.report.labels import Signal, signal
 from forecasts.report.rundata import QUANTILES, Quality, tier_order
 from forecasts.report.safe import label
-from forecasts.report.style import DEMAND, LIGHT, NEUTRAL, figure, layout, log_ticks, rgba, si, subplots, tier_color
+from forecasts.report.style import DEMAND, LIGHT, NEUTRAL, figure, layout, log_ticks, rgba, subplots, tier_color
+from forecasts.units import si
 
 _Q = [f"q{round(q * 100):02d}" for q in QUANTILES]  # q05 q25 q50 q75 q95
 BOX_NOTE = "boxes: 25–75%, line: median, whiskers: 5–95%"

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from forecasts.units import si
+
 CUMULATIVE = {"medium_or_better": "medium or better", "low_or_better": "low or better"}
 # Not a tier: the measured supply that people would judge good (tier shares × their agreement with human labels).
 JUDGED_GOOD = "judged_good"
@@ -119,25 +121,11 @@ def signal(column: str) -> Signal:
 # ------------------------------------------------------------------------------------------ numbers
 
 
-_SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
-
-
 def num(value: Any) -> float | None:
     """A finite number, or None (bools, strings, NaN and infinities are not numbers here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
-
-
-def si(value: Any) -> str:
-    """Compact number: 1,234 / 12.3K / 4.56M / 7.8B / 1.2T / 1.7P (B for billion, as token counts say)."""
-    v = num(value)
-    if v is None:
-        return "–"
-    if abs(v) < 10_000:
-        return f"{v:,.0f}" if v == int(v) or abs(v) >= 100 else f"{v:.3g}"
-    div, letter = next((d, s) for d, s in _SCALES if abs(v) >= d)
-    return f"{v / div:.3g}{letter}"
 
 
 def size(value: Any) -> str:

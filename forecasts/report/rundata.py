@@ -226,18 +226,12 @@ def signal_columns(schema: pl.Schema) -> list[str]:
     return [c for c, t in schema.items() if c not in ("doc_id", "quality_score") and t.is_numeric()][:MAX_SIGNALS]
 
 
-def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | None:
-    """Score histogram by tier, score and tier mix by language, signal quantiles by tier and language."""
-    quality = run.scan("quality")
-    tiers = _tier_scan(run)
-    if quality is None and tiers is None:
-        return None
+def _document_base(run: RunData, quality: pl.LazyFrame | None, tiers: pl.LazyFrame | None, langs: list[str],
+                   schema: pl.Schema) -> pl.LazyFrame:
+    """One row per scored or tiered document: doc_id, tier ("unscored" when none), quality_score, language bucket."""
     docs = run.scan("documents")
     lang = (docs.select(pl.col("doc_id").cast(pl.String), pl.col("lang").cast(pl.String))
             if docs is not None and "lang" in docs.collect_schema().names() else None)
-    schema = quality.collect_schema() if quality is not None else pl.Schema()
-    signals = signal_columns(schema)
-
     base = (tiers if tiers is not None else quality.select(pl.col("doc_id").cast(pl.String))
             .with_columns(tier=pl.lit(None, pl.String)))
     if "quality_score" not in base.collect_schema().names():
@@ -246,69 +240,103 @@ def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | N
         base = base.join(score, "doc_id", "left") if score is not None else \
             base.with_columns(quality_score=pl.lit(None, pl.Float64))
     base = base.join(lang, "doc_id", "left") if lang is not None else base.with_columns(lang=pl.lit(None, pl.String))
-    base = base.with_columns(pl.col("tier").fill_null("unscored"), lang_bucket(langs).fill_null("unknown"))
+    return base.with_columns(pl.col("tier").fill_null("unscored"), lang_bucket(langs).fill_null("unknown"))
 
-    narrow = base.select("tier", "lang", "quality_score").collect(engine="streaming")
+
+def _score_tables(narrow: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """Histogram of finite scores by tier (HIST_BINS equal bins) and score quantiles by language."""
     scores = narrow.filter(pl.col("quality_score").is_finite())
-    score_hist = score_by_lang = None
-    if scores.height:
-        lo, hi = float(scores["quality_score"].min()), float(scores["quality_score"].max())
-        width = (hi - lo) / HIST_BINS if hi > lo else 1.0
-        score_hist = (
-            scores.with_columns(bin=((pl.col("quality_score") - lo) / width).floor().clip(0, HIST_BINS - 1)
-                                .cast(pl.Int32))
-            .group_by("tier", "bin").agg(documents=pl.len())
-            .with_columns(bin_lo=lo + pl.col("bin") * width, bin_hi=lo + (pl.col("bin") + 1) * width)
-            .sort("tier", "bin")
-        )
-        score_by_lang = scores.group_by("lang").agg(*_qcols("quality_score"), documents=pl.len())
-    tier_by_lang = narrow.group_by("lang", "tier").agg(documents=pl.len())
+    if not scores.height:
+        return None, None
+    lo, hi = float(scores["quality_score"].min()), float(scores["quality_score"].max())
+    width = (hi - lo) / HIST_BINS if hi > lo else 1.0
+    score_hist = (
+        scores.with_columns(bin=((pl.col("quality_score") - lo) / width).floor().clip(0, HIST_BINS - 1)
+                            .cast(pl.Int32))
+        .group_by("tier", "bin").agg(documents=pl.len())
+        .with_columns(bin_lo=lo + pl.col("bin") * width, bin_hi=lo + (pl.col("bin") + 1) * width)
+        .sort("tier", "bin")
+    )
+    return score_hist, scores.group_by("lang").agg(*_qcols("quality_score"), documents=pl.len())
 
+
+def _split_steady(frame: pl.DataFrame, signals: list[str], by_tier: pl.DataFrame,
+                  by_lang: pl.DataFrame) -> tuple[list[str], list[Steady]]:
+    """The signals worth a panel, and the steady ones to list instead.
+
+    A signal with no finite value anywhere (a rule that never fired) has nothing to draw, and one whose 5–95%
+    range is a single value in every tier and language would be a flat line.
+    """
+    varying, steady = [], []
+    for s in (s for s in signals if by_tier[f"{s}__q50"].drop_nulls().len()):
+        spread = pl.concat([g.select((pl.col(f"{s}__q95") - pl.col(f"{s}__q05")).alias("d"))
+                            for g in (by_tier, by_lang)])["d"].drop_nulls()
+        if spread.len() and spread.max() > 0:
+            varying.append(s)
+            continue
+        values = frame[s].filter(frame[s].is_finite())
+        typical = float(values.median())
+        steady.append(Steady(s, typical, float((values == typical).mean()), float(values.min()),
+                             float(values.max())))
+    return varying, steady
+
+
+def _signal_tables(quality: pl.LazyFrame, base: pl.LazyFrame, signals: list[str], total: int,
+                   seed: int) -> tuple[list[str], pl.DataFrame, pl.DataFrame, int, list[Steady]]:
+    """Signal quantiles by tier and by language over a seeded hash sample of at most ~SIGNAL_SAMPLE documents."""
+    frame = quality.select(pl.col("doc_id").cast(pl.String), *signals).join(
+        base.select("doc_id", "tier", "lang"), "doc_id", "left")
+    if total > SIGNAL_SAMPLE:  # a seeded hash sample keeps memory flat for any run size
+        cutoff = int(SIGNAL_SAMPLE / total * 2**32)
+        frame = frame.filter((pl.col("doc_id").hash(seed) % 2**32) < cutoff)
+    sample = frame.with_columns(pl.col(signals).cast(pl.Float64)).collect(engine="streaming")
+    aggs = [e for s in signals for e in _qcols(s)]
+    by_tier = sample.group_by("tier").agg(*aggs, documents=pl.len())
+    by_lang = sample.group_by("lang").agg(*aggs, documents=pl.len())
+    varying, steady = _split_steady(sample, signals, by_tier, by_lang)
+    return varying, by_tier, by_lang, sample.height, steady
+
+
+def _ruleset_tables(quality: pl.LazyFrame | None, schema: pl.Schema,
+                    n_docs: int) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """Documents each rule set keeps (of n_docs), and its drop reasons with their document counts."""
+    keep_cols = [c for c, t in schema.items() if c.endswith("_keep") and t == pl.Boolean]
+    if not keep_cols or quality is None:
+        return None, None
+    rulesets = quality.select(
+        *[pl.col(c).sum().cast(pl.Int64).alias(c.removesuffix("_keep")) for c in keep_cols]
+    ).collect(engine="streaming").unpivot(variable_name="ruleset", value_name="kept").with_columns(
+        documents=pl.lit(n_docs, pl.Int64))
+    reason_cols = [c for c in schema.names() if c.endswith("_reason") and f"{c[:-7]}_keep" in keep_cols]
+    if not reason_cols:
+        return rulesets, None
+    reasons = pl.concat([
+        quality.select(pl.col(c).cast(pl.String).alias("reason")).drop_nulls().group_by("reason")
+        .agg(documents=pl.len().cast(pl.Int64)).with_columns(ruleset=pl.lit(c.removesuffix("_reason")))
+        for c in reason_cols
+    ]).collect(engine="streaming").select("ruleset", "reason", "documents")
+    return rulesets, reasons
+
+
+def quality_aggregates(run: RunData, langs: list[str], seed: int) -> Quality | None:
+    """Score histogram by tier, score and tier mix by language, signal quantiles by tier and language."""
+    quality = run.scan("quality")
+    tiers = _tier_scan(run)
+    if quality is None and tiers is None:
+        return None
+    schema = quality.collect_schema() if quality is not None else pl.Schema()
+    signals = signal_columns(schema)
+    base = _document_base(run, quality, tiers, langs, schema)
+    narrow = base.select("tier", "lang", "quality_score").collect(engine="streaming")
+    score_hist, score_by_lang = _score_tables(narrow)
+    tier_by_lang = narrow.group_by("lang", "tier").agg(documents=pl.len())
     signal_by_tier = signal_by_lang = None
     steady: list[Steady] = []
     sample = 0
     if signals and quality is not None:
-        total = narrow.height
-        frame = quality.select(pl.col("doc_id").cast(pl.String), *signals).join(
-            base.select("doc_id", "tier", "lang"), "doc_id", "left")
-        if total > SIGNAL_SAMPLE:  # a seeded hash sample keeps memory flat for any run size
-            cutoff = int(SIGNAL_SAMPLE / total * 2**32)
-            frame = frame.filter((pl.col("doc_id").hash(seed) % 2**32) < cutoff)
-        frame = frame.with_columns(pl.col(signals).cast(pl.Float64)).collect(engine="streaming")
-        sample = frame.height
-        aggs = [e for s in signals for e in _qcols(s)]
-        signal_by_tier = frame.group_by("tier").agg(*aggs, documents=pl.len())
-        signal_by_lang = frame.group_by("lang").agg(*aggs, documents=pl.len())
-        # a signal with no finite value anywhere (a rule that never fired) has nothing to draw, and one whose
-        # 5–95% range is a single value in every tier and language would be a flat line: it is listed instead
-        signals = [s for s in signals if signal_by_tier[f"{s}__q50"].drop_nulls().len()]
-        varying = []
-        for s in signals:
-            spread = pl.concat([g.select((pl.col(f"{s}__q95") - pl.col(f"{s}__q05")).alias("d"))
-                                for g in (signal_by_tier, signal_by_lang)])["d"].drop_nulls()
-            if spread.len() and spread.max() > 0:
-                varying.append(s)
-                continue
-            values = frame[s].filter(frame[s].is_finite())
-            typical = float(values.median())
-            steady.append(Steady(s, typical, float((values == typical).mean()), float(values.min()),
-                                 float(values.max())))
-        signals = varying
-
-    rulesets = reasons = None
-    keep_cols = [c for c, t in schema.items() if c.endswith("_keep") and t == pl.Boolean]
-    if keep_cols:
-        rulesets = quality.select(
-            *[pl.col(c).sum().cast(pl.Int64).alias(c.removesuffix("_keep")) for c in keep_cols]
-        ).collect(engine="streaming").unpivot(variable_name="ruleset", value_name="kept").with_columns(
-            documents=pl.lit(narrow.height, pl.Int64))
-        reason_cols = [c for c in schema.names() if c.endswith("_reason") and f"{c[:-7]}_keep" in keep_cols]
-        if reason_cols:
-            reasons = pl.concat([
-                quality.select(pl.col(c).cast(pl.String).alias("reason")).drop_nulls().group_by("reason")
-                .agg(documents=pl.len().cast(pl.Int64)).with_columns(ruleset=pl.lit(c.removesuffix("_reason")))
-                for c in reason_cols
-            ]).collect(engine="streaming").select("ruleset", "reason", "documents")
+        signals, signal_by_tier, signal_by_lang, sample, steady = _signal_tables(
+            quality, base, signals, narrow.height, seed)
+    rulesets, reasons = _ruleset_tables(quality, schema, narrow.height)
     return Quality(score_hist, score_by_lang, tier_by_lang, signals, signal_by_tier, signal_by_lang, sample,
                    rulesets, reasons, steady)
 

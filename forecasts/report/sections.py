@@ -29,7 +29,8 @@ from forecasts.report.labels import (
 from forecasts.report.page import Charts, Html, Section, note, table
 from forecasts.report.rundata import Cube, Quality, RunData, kept, tier_order
 from forecasts.report.safe import esc, truncate, url_text
-from forecasts.report.style import si, tier_color
+from forecasts.report.style import tier_color
+from forecasts.units import si
 
 MAX_INPUTS = 25
 STOCK_STATES = ("raw", "dedup")
@@ -535,17 +536,11 @@ def run_totals(manifest: Mapping[str, Any]) -> dict[str, float | None]:
             "cpu": sum(cpu) if cpu else None, "rss": max(rss) if rss else None}
 
 
-def facts_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
+def _fact_rows(run: RunData, totals: Mapping[str, float | None], docs: float | None) -> list[tuple[str, Any]]:
+    """(fact, value) rows of the run's facts table, None where the manifest does not say."""
     m = run.manifest
-    totals = run_totals(m)
-    counts = m.get("counts") or {}
     quality = m.get("quality") or {}
-    docs = _num(counts.get("documents"))
-    cards = sample_cards(run, cube)
-    if totals["wall"] is not None:
-        cpu = f"{totals['cpu']:,.0f} CPU-seconds" if totals["cpu"] is not None else "all stages"
-        cards.append((f"{totals['wall']:,.0f} s", "wall time", cpu))
-    facts = [
+    return [
         ("flow", m.get("flow")), ("peakdata version", m.get("peakdata_version")),
         ("run directory", str(run.root)), ("started", _when(m["started_at"]) if m.get("started_at") else None),
         ("finished", _when(m["finished_at"]) if m.get("finished_at") else None),
@@ -557,6 +552,36 @@ def facts_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
         ("classifier device", quality.get("device")), ("quality scorer", quality.get("scorer")),
         ("input", "synthetic demo crawl" if m.get("demo") else "user input"),
     ]
+
+
+def _stage_costs(m: Mapping[str, Any], charts: Charts) -> str:
+    """The cost-per-stage chart and table, or why there is none."""
+    stages = {k: v for k, v in (m.get("stages") or {}).items() if isinstance(v, dict)}
+    if not stages:
+        return missing("No stage timings:", "manifest.json has no 'stages' block.")
+    chart = charts.add(figures.stage_costs(stages), "stage-costs",
+                       "CPU-seconds above wall seconds mean the stage ran in parallel.")
+    return "<h3>Cost per stage</h3>" + chart + table(
+        ["stage", "wall s", "CPU s", "CPU/wall", "peak RSS MB", "documents", "MB", "docs/s", "MB/s"],
+        [(name, *[_fmt(s.get(k), d) for k, d in (("wall_seconds", 1), ("cpu_seconds", 1))],
+          _fmt(s["cpu_seconds"] / s["wall_seconds"], 2) if _num(s.get("cpu_seconds")) and _num(
+              s.get("wall_seconds")) else None,
+          _fmt(s.get("peak_rss_mb"), 0), _fmt(s.get("documents"), 0),
+          _fmt(s["bytes"] / 1e6, 1) if _num(s.get("bytes")) is not None else None,
+          _fmt(s.get("docs_per_s"), 1), _fmt(s.get("mb_per_s"), 2)) for name, s in stages.items()],
+        numeric=tuple(range(1, 9)))
+
+
+def facts_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
+    m = run.manifest
+    totals = run_totals(m)
+    counts = m.get("counts") or {}
+    docs = _num(counts.get("documents"))
+    cards = sample_cards(run, cube)
+    if totals["wall"] is not None:
+        cpu = f"{totals['cpu']:,.0f} CPU-seconds" if totals["cpu"] is not None else "all stages"
+        cards.append((f"{totals['wall']:,.0f} s", "wall time", cpu))
+    facts = _fact_rows(run, totals, docs)
     parts = [_cards(cards), "<div class=\"cols\"><div>",
              table(["Fact", "Value"], [f for f in facts if f[1] is not None]), "</div>"]
     inputs = [str(i) for i in (m.get("inputs") or [])]
@@ -564,22 +589,7 @@ def facts_section(run: RunData, cube: Cube | None, charts: Charts) -> Section:
     more = f"<li class=\"muted\">… and {len(inputs) - MAX_INPUTS:,} more</li>" if len(inputs) > MAX_INPUTS else ""
     parts.append(f"<div><h3>Inputs ({len(inputs):,})</h3><ul>{shown}{more}</ul></div></div>" if inputs
                  else "<div><h3>Inputs</h3><p class=\"muted\">none recorded</p></div></div>")
-    stages = {k: v for k, v in (m.get("stages") or {}).items() if isinstance(v, dict)}
-    if stages:
-        parts.append("<h3>Cost per stage</h3>")
-        parts.append(charts.add(figures.stage_costs(stages), "stage-costs",
-                                "CPU-seconds above wall seconds mean the stage ran in parallel."))
-        parts.append(table(
-            ["stage", "wall s", "CPU s", "CPU/wall", "peak RSS MB", "documents", "MB", "docs/s", "MB/s"],
-            [(name, *[_fmt(s.get(k), d) for k, d in (("wall_seconds", 1), ("cpu_seconds", 1))],
-              _fmt(s["cpu_seconds"] / s["wall_seconds"], 2) if _num(s.get("cpu_seconds")) and _num(
-                  s.get("wall_seconds")) else None,
-              _fmt(s.get("peak_rss_mb"), 0), _fmt(s.get("documents"), 0),
-              _fmt(s["bytes"] / 1e6, 1) if _num(s.get("bytes")) is not None else None,
-              _fmt(s.get("docs_per_s"), 1), _fmt(s.get("mb_per_s"), 2)) for name, s in stages.items()],
-            numeric=tuple(range(1, 9))))
-    else:
-        parts.append(missing("No stage timings:", "manifest.json has no 'stages' block."))
+    parts.append(_stage_costs(m, charts))
     sampling = m.get("sampling") or {}
     strata = sampling.get("strata") or {}
     if strata:

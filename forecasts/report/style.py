@@ -12,6 +12,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from forecasts import charts as forecast_charts
+from forecasts.units import si
 
 # Tier colours come from the forecast charts (forecasts.charts.TIER_COLORS) so a tier looks the same in
 # every chart of the report; the report adds its own pseudo-tiers.
@@ -19,7 +20,6 @@ REPORT_COLORS = {"unscored": "#8d8d8d", "all tiers": "#2f3e55"}
 NEUTRAL = "#52606d"
 LIGHT = "#c5ccd3"
 DEMAND = "#343a40"
-_SCALES = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -32,18 +32,6 @@ def rgba(hex_color: str, alpha: float) -> str:
     """`#rrggbb` with transparency, for bands and lighter 'raw' bars."""
     r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def si(value: float | int | None, unit: str = "") -> str:
-    """Compact number for labels: 1,234 / 12.3K / 4.56M / 7.8B / 1.2T (B for billion, as token counts say)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    v = float(value)
-    suffix = f" {unit}" if unit else ""
-    if abs(v) < 10_000:
-        return (f"{v:,.0f}" if v == int(v) or abs(v) >= 100 else f"{v:.3g}") + suffix
-    div, letter = next((d, s) for d, s in _SCALES if abs(v) >= d)
-    return f"{v / div:.3g}{letter}{suffix}"
 
 
 def figure(*traces: go.BaseTraceType) -> go.Figure:
