@@ -26,8 +26,8 @@ import numpy as np
 
 from filters.classifiers import default_scorer, load_scorer, torch_available
 from filters.classifiers.base import cuda_available
-from filters.classifiers.evaluate import shared_data_dir
 from filters.classifiers.fasttext_native import load_fasttext
+from tools.shared_data import shared_data_dir
 
 HTML_PAGES = Path("html") / "trafilatura-eval-990pages.tar.gz"
 

@@ -25,11 +25,11 @@ from filters.classifiers import (
     train_classifier,
 )
 from filters.classifiers import base as classifiers_base
-from filters.classifiers.evaluate import agreement, length_ambiguous_mask, load_human_labels
 from filters.classifiers.fasttext_native import load_fasttext
 from filters.classifiers.fasttext_torch import FastTextTokenizer, fnv1a, fnv1a_batch
 from filters.classifiers.features import FEATURES
-from filters.classifiers.metrics import roc_auc
+from filters.classifiers.metrics import agreement, length_ambiguous_mask, roc_auc
+from tools.evaluate_classifiers import load_human_labels
 
 WIKITEXT = Path("reference_text") / "wikitext-2-raw-test.raw"
 SMS = Path("low_quality") / "SMSSpamCollection.tsv"

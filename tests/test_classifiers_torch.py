@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from filters.classifiers import cuda_available, load_scorer, torch_available
-from filters.classifiers.evaluate import load_human_labels
 from filters.classifiers.fasttext_native import FastTextClassifier
 from filters.classifiers.training import train_fasttext_file
+from tools.evaluate_classifiers import load_human_labels
 
 HUMAN = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
 ZH = Path("curated") / "flagdata-ccnet-zh-middle-100docs.jsonl"

@@ -54,16 +54,16 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filters.classifiers.evaluate import (  # noqa: E402
+from filters.classifiers.features import FEATURES, quality_features  # noqa: E402
+from filters.classifiers.linear import LogisticModel, fit_logistic  # noqa: E402
+from filters.classifiers.metrics import (  # noqa: E402
     agreement,
     agreement_table,
     choose_high,
     length_ambiguous_mask,
-    load_human_labels,
-    shared_data_dir,
 )
-from filters.classifiers.features import FEATURES, quality_features  # noqa: E402
-from filters.classifiers.linear import LogisticModel, fit_logistic  # noqa: E402
+from tools.evaluate_classifiers import load_human_labels  # noqa: E402
+from tools.shared_data import shared_data_dir  # noqa: E402
 
 DEFAULT_MODEL = ROOT / "filters" / "classifiers" / "default_quality_model.json"
 EMBEDDING_HEAD = ROOT / "filters" / "classifiers" / "minilm_quality_head.json"

@@ -182,7 +182,7 @@ def human_evaluation(model: Path, texts: list[str], labels: np.ndarray, source: 
     """The model against labelled documents: ROC AUC, the calibrated `high` threshold (lowest score with >= 90%
     of the documents that pass the heuristic chain good) and, with that threshold or the given `high`, the
     tiers' agreement table."""
-    from filters.classifiers.evaluate import agreement_table, choose_high
+    from filters.classifiers.metrics import agreement_table, choose_high
     from filters.classifiers.quality import annotate_quality
     from filters.classifiers.tiers import tier_expr
 

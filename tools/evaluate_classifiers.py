@@ -6,27 +6,21 @@ well (ROC AUC 0.86), so a second number is reported on the *length-ambiguous sub
 lies between the 10th percentile of good documents' lengths and the 90th percentile of bad documents'
 lengths (82 documents, 51 good / 31 bad; length alone: 0.67 there).
 
-Run: `python -m filters.classifiers.evaluate [--labels PATH] [--classifier SPEC ...] [--device cpu] [--cv]`.
+Run: `python -m tools.evaluate_classifiers [--labels PATH] [--classifier SPEC ...] [--device cpu] [--cv]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from filters.classifiers.metrics import roc_auc
+from filters.classifiers.metrics import agreement, length_ambiguous_mask
+from tools.shared_data import shared_data_dir
 
 LABELS_RELATIVE = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
-
-
-def shared_data_dir() -> Path:
-    """`../shared/data` beside the checkout, or `PEAKDATA_SHARED_DATA` (where the evaluation data lives)."""
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return Path(os.environ.get("PEAKDATA_SHARED_DATA", default))
 
 
 def load_human_labels(path: Path | None = None) -> tuple[list[str], np.ndarray]:
@@ -34,45 +28,6 @@ def load_human_labels(path: Path | None = None) -> tuple[list[str], np.ndarray]:
     path = path or shared_data_dir() / LABELS_RELATIVE
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r["text"] for r in rows], np.array([int(r["label"]) for r in rows], dtype=np.int8)
-
-
-def length_ambiguous_mask(texts: list[str], labels: np.ndarray, low_q: float = 10, high_q: float = 90) -> np.ndarray:
-    """Documents whose length falls where both classes are common (see the module docstring)."""
-    lengths = np.array([len(t) for t in texts], dtype=np.float64)
-    lo = np.percentile(lengths[labels == 1], low_q)
-    hi = np.percentile(lengths[labels == 0], high_q)
-    return (lengths >= lo) & (lengths <= hi)
-
-
-def agreement(scores: np.ndarray, labels: np.ndarray, hard: np.ndarray) -> dict:
-    """ROC AUC on all documents and on the length-ambiguous subset."""
-    return {"roc_auc": roc_auc(labels, scores), "roc_auc_hard": roc_auc(labels[hard], scores[hard]),
-            "documents": int(len(labels)), "hard_documents": int(hard.sum())}
-
-
-def choose_high(scores: np.ndarray, keep: np.ndarray, labels: np.ndarray, precision: float = 0.9) -> float | None:
-    """Lowest threshold at which the documents that pass the heuristic chain (`keep`) and score at or above it
-    are at least `precision` good (by documents); None when no threshold reaches it."""
-    best = None
-    for t in np.unique(scores[keep])[::-1]:
-        selected = keep & (scores >= t)
-        if labels[selected].mean() >= precision:
-            best = float(t)
-    return best
-
-
-def agreement_table(tiers: np.ndarray, labels: np.ndarray, tokens: np.ndarray, source: str, unit: str,
-                    note: str) -> dict:
-    """Per tier: labelled documents and tokens, those people judged good, and Kish's effective number of
-    documents of the token weights (for stats/misclassification.py)."""
-    table = {}
-    for tier in ("high", "medium", "low"):
-        m = tiers == tier
-        t = tokens[m].astype(np.float64)
-        table[tier] = {"documents": int(m.sum()), "good_documents": int(labels[m].sum()),
-                       "tokens": int(t.sum()), "good_tokens": int(tokens[m & (labels == 1)].sum()),
-                       "effective_documents": float(t.sum() ** 2 / (t ** 2).sum()) if t.sum() > 0 else 0.0}
-    return {"labels": source, "unit": unit, "tiers": table, "note": note}
 
 
 def evaluate_specs(specs: list[str], device: str = "cpu", labels_path: Path | None = None) -> dict[str, dict]:
