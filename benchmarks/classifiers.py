@@ -49,7 +49,8 @@ def device_name(device: str) -> str:
 
 
 def real_documents(shared: Path, limit: int) -> list[str]:
-    """Main-content text of the real pages (non-empty), in archive order."""
+    """Main-content text of the real pages (non-empty), in archive order, repeated in turn up to `limit`
+    documents: a GPU run measures throughput on >= 20,000 documents, more than the 1,017 pages there are."""
     from resiliparse.extract.html2text import extract_plain_text
 
     from filters.extract import decode_html
@@ -63,7 +64,7 @@ def real_documents(shared: Path, limit: int) -> list[str]:
                     docs.append(text.strip())
             if len(docs) >= limit:
                 break
-    return docs
+    return [docs[i % len(docs)] for i in range(limit)] if docs else docs
 
 
 def benchmark_model(shared: Path, out: Path) -> Path:
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shared-data", type=Path, default=shared_data_dir())
     parser.add_argument("--fasttext", type=Path, default=None, help="fastText model (default: train one)")
     parser.add_argument("--positive-label", default=None)
-    parser.add_argument("--docs", type=int, default=1032)
+    parser.add_argument("--docs", type=int, default=1032, help="documents per row (pages repeat past 1,017)")
     parser.add_argument("--embedding-docs", type=int, default=256, help="documents for the MiniLM rows")
     parser.add_argument("--devices", default="cpu,cuda" if cuda_available() else "cpu")
     args = parser.parse_args(argv)
