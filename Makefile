@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml | $(PY)
 # Test extras, the CPU build of PyTorch (torch==2.13.0 lies on this machine kind's disk; an
 # unpinned torch would pull a multi-GB CUDA build) and the GPU extra's packages, to test those backends.
 $(TEST_STAMP): $(STAMP)
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test,s3]'
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[test,gpu,s3]'
 	$(PIP) install -q --force-reinstall --no-deps "fasttext-numpy2-wheel>=0.9.2"
@@ -79,10 +79,10 @@ server-start: $(STAMP)
 server-stop:
 	$(VENV)/bin/flows server stop
 
-# README.md is assembled from docs/readme/*.md and the flows' signatures (a test checks it is up to date).
-.PHONY: readme
-readme: $(STAMP)
-	$(PY) docs/build_readme.py
+# docs/flows.md is generated from the flows' signatures (a test checks it is up to date).
+.PHONY: docs
+docs: $(STAMP)
+	$(PY) docs/build_docs.py
 
 clean:
 	@if [ -x $(VENV)/bin/flows ]; then $(VENV)/bin/flows server stop; fi  # its database lives in PREFECT_HOME

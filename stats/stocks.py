@@ -7,7 +7,6 @@ about 60 bytes per document in memory. See docs/readme/stocks.md for the schemas
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -536,24 +535,3 @@ def read_quality(run_dir: Path) -> dict | None:
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a JSON object (what quality-classify writes): re-run quality-classify")
     return data
-
-
-def _replace_atomically(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_stocks(run_dir: Path, df: pl.DataFrame, stocks_json: dict,
-                 replicates: pl.DataFrame | None = None) -> tuple[Path, Path]:
-    """Write stocks.parquet, stocks.json (and stock_replicates.parquet), each via a temporary file and a rename."""
-    run_dir = Path(run_dir)
-    parquet, js = run_dir / "stocks.parquet", run_dir / "stocks.json"
-    _replace_atomically(parquet, df.write_parquet)
-    if replicates is not None:
-        _replace_atomically(run_dir / REPLICATES_FILE, replicates.write_parquet)
-    _replace_atomically(js, lambda p: p.write_text(json.dumps(stocks_json, indent=2, allow_nan=False) + "\n"))
-    return parquet, js

@@ -157,16 +157,16 @@ def test_quality_classify_writes_quality_json_and_tally_stocks_alone_uses_it(pre
 
 
 def test_report_answer_states_the_web_scale_judged_line(run: Path, tmp_path: Path) -> None:
+    from flows.tally_stocks import write_stock_outputs
     from forecasts.model import run_forecast
     from forecasts.report.answer import answer_section
     from forecasts.report.rundata import load_run
-    from stats.stocks import write_stocks
 
     _quality(run, _agreement(120))
     df, stocks, reps = build_stock_tables(run, bootstrap=200)
     out = tmp_path / "out"
     out.mkdir()
-    write_stocks(out, df, stocks, reps)
+    write_stock_outputs(out, df, stocks, reps)
     fc = run_forecast("measured", stocks_path=out / "stocks.json", draws=4000, seed=0, with_sensitivity=False)
     assert "judged_good" in fc["tiers"] and fc["supply"]["judged_good"]["labelled_documents"] == 360
     # the judged-good supply of a draw is at most its all-tiers supply (shares of good tokens are below 1)

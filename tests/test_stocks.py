@@ -18,7 +18,6 @@ from stats.stocks import (
     _components,
     build_stock_tables,
     build_stocks,
-    write_stocks,
 )
 from stats.tokens import count_tokens
 
@@ -277,10 +276,12 @@ def test_unknown_source_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_write_stocks_is_atomic_and_round_trips(tmp_path: Path, built: tuple[pl.DataFrame, dict]) -> None:
+    from flows.tally_stocks import write_stock_outputs  # the run directory's storage layer writes them
+
     df, result = built
-    parquet, js = write_stocks(tmp_path, df, result)
+    parquet, js = write_stock_outputs(tmp_path, df, result)
     assert pl.read_parquet(parquet).equals(df)
-    assert json.loads(js.read_text()) == json.loads(json.dumps(result))
+    assert json.loads(Path(js).read_text()) == json.loads(json.dumps(result))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stocks.json", "stocks.parquet"]
 
 
@@ -372,7 +373,9 @@ def test_supply_block_follows_the_contract(tables: tuple[pl.DataFrame, dict, pl.
     assert reps["replicate"].min() == 0 and reps["replicate"].max() == 300
     point = reps.filter(pl.col("replicate") == 0, pl.col("group") == "*")
     assert point.filter(pl.col("quantity") == "dedup_survival")["value"][0] == pytest.approx(survival["estimate"])
-    write_stocks(tmp_path, df, result, reps)
+    from flows.tally_stocks import write_stock_outputs
+
+    write_stock_outputs(tmp_path, df, result, reps)
     assert pl.read_parquet(tmp_path / REPLICATES_FILE).equals(reps)
 
 
