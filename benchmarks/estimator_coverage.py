@@ -3,7 +3,7 @@
 A population of files in several strata: file sizes log-normal or Pareto (heavy tails), tokens per byte
 log-normal per file, three tiers with a rare one (absent from most files: many zero cells). Files are drawn as
 crawl-sample draws them (uniformly without replacement within strata), estimated with stats.estimators, and
-each 90% interval is checked against the truth. Prints the coverage table of docs/readme/stocks.md:
+each 90% interval is checked against the truth. Prints the coverage table of docs/stocks.md:
 
     .venv/bin/python benchmarks/estimator_coverage.py [--draws 400] [--bootstrap 200]
 """

@@ -7,7 +7,7 @@ evaluation pages (article-rich, mostly de/en) and in the Common Crawl WARC excer
 responses, mostly Chinese spam hosts; CC-MAIN-2024-22 whirlwind: one page), and the text records of the
 whirlwind WET excerpt. Empty texts are dropped and exact duplicates removed (the tiers' population is after
 dedup), languages come from fastText lid.176 (`filters.langid`), tokens are cl100k_base. Tiers: the default
-scorer with its model card's calibration (docs/readme/classifiers.md). Prints markdown tables: token shares per
+scorer with its model card's calibration (docs/classifiers.md). Prints markdown tables: token shares per
 source and per language.
 """
 

@@ -6,7 +6,7 @@ RUN/.peakdata.lock created only if absent (S3: a conditional PUT, If-None-Match)
 HEARTBEAT_S seconds; a lock whose heartbeat is older than STALE_AFTER_S, or whose holder is a dead process of this
 host, is taken over with a conditional replace (S3: If-Match on the stale lock's ETag), so of two takers one wins.
 fsspec back-ends without conditional writes (gcs, abfs, ...) check then write: two writers starting within the
-same ~100 ms could both believe they hold it (documented in docs/readme/robustness.md).
+same ~100 ms could both believe they hold it (documented in docs/robustness.md).
 """
 
 from __future__ import annotations

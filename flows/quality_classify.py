@@ -1,6 +1,6 @@
 """quality-classify: quality signals, the heuristic-chain decision and a quality score per document (annotate),
 then tiers (decide): low = fails the chain, medium = passes it, high = passes it and reaches the scorer's
-calibrated threshold for the document's language (docs/readme/classifiers.md)."""
+calibrated threshold for the document's language (docs/classifiers.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Task runners for scale-out: Prefect's thread and process pools, or a Dask cluster via prefect-dask.
 
 `--runner auto` (the default) picks per stage. Reading crawl files (resiliparse, fastText) and counting tokens
-(tiktoken) hold the GIL for 92-93% of their time (py-spy, see docs/readme/performance.md), so a second thread adds
+(tiktoken) hold the GIL for 92-93% of their time (py-spy, see docs/performance.md), so a second thread adds
 almost nothing there, while the quality stage (polars) holds it ~12% of the time. Worker processes scale, but each
 costs ~3 CPU s to start (Python, Prefect, peakdata, models): auto uses them only where that is paid back.
 """
@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 RUNNERS = ("auto", "threads", "processes", "dask")
 AUTO_BYTES_PER_PROCESS = 128 << 20
 """Local input each worker process of `auto` must have: enough reading that a worker's start-up stays a small
-fraction of its work even on a machine with no free core (the measured ratio is in docs/readme/performance.md)."""
+fraction of its work even on a machine with no free core (the measured ratio is in docs/performance.md)."""
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:

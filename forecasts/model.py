@@ -388,7 +388,7 @@ def _supply_block(scn: Scenario, results: Mapping[str, Any]) -> dict[str, Any]:
         flags.append("small sample: the measured factors rest on few files (see stocks.json supply.warnings)")
     for group, what in echo["widened"].items():
         flags.append(f"{group}: {', '.join(what)} had no replicate spread; a deliberately wide range was used "
-                     "(docs/readme/forecast.md, measured scenario, 'Unknown uncertainty')")
+                     "(docs/forecast.md, measured scenario, 'Unknown uncertainty')")
     return {"level": "ci90", "text": "; ".join(lines), "chain": {t: r["supply"]["text"] for t, r in results.items()
                                                                   if "supply" in r},
             "growth": {**growth, "text": g_text}, "floor": echo["floor"], "small_sample": echo["small_sample"],
@@ -400,7 +400,7 @@ def _supply_block(scn: Scenario, results: Mapping[str, Any]) -> dict[str, Any]:
 
 def summarize(scn: Scenario, sims: Mapping[str, TierDraws], sampler: Sampler, draws: int, seed: int,
               elapsed_s: float) -> dict[str, Any]:
-    """The forecast.json structure (see docs/readme/forecast.md)."""
+    """The forecast.json structure (see docs/forecast.md)."""
     years = np.arange(scn.years[0], scn.years[1] + 1, dtype=np.float64)
     start, horizon = int(scn.years[0]), int(scn.years[1])
     tiers: dict[str, Any] = {}

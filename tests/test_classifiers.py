@@ -34,7 +34,7 @@ from tools.evaluate_classifiers import load_human_labels
 WIKITEXT = Path("reference_text") / "wikitext-2-raw-test.raw"
 SMS = Path("low_quality") / "SMSSpamCollection.tsv"
 HUMAN = Path("quality_labels") / "dclm-human-agreement_data.jsonl"
-# Measured with the shipped default_quality_model.json (docs/readme/classifiers.md); asserted with a small margin.
+# Measured with the shipped default_quality_model.json (docs/classifiers.md); asserted with a small margin.
 # These 281 labels are the development set (they chose the global high threshold), not a held-out measurement.
 DEFAULT_AUC = 0.929
 DEFAULT_AUC_HARD = 0.888

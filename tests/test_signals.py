@@ -117,7 +117,7 @@ def test_compression_signals_predict_human_labels(shared_data: Path) -> None:
     texts = pl.Series([r["text"] for r in rows])
     labels = [r["label"] for r in rows]
     signals = annotate(texts)
-    # numbers reported in docs/readme/signals.md
+    # numbers reported in docs/signals.md
     assert roc_auc(labels, signals["zstd_ratio"]) == pytest.approx(0.869, abs=0.002)
     assert roc_auc(labels, -signals["ref_bits_per_byte"]) == pytest.approx(0.878, abs=0.002)
 

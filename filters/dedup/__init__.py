@@ -1,7 +1,7 @@
 """Deduplication: exact (normalised text hash), URL (normalised URL) and near (MinHash-LSH) clusters.
 
 Entry point: `run_dedup(document_shards, out_dir, params)`; parameters and defaults: `DedupParams`.
-User documentation: docs/readme/dedup.md.
+User documentation: docs/dedup.md.
 """
 
 from filters.dedup.params import DedupParams

@@ -41,7 +41,7 @@ class DedupParams:
 
     The near-duplicate defaults (5-word shingles, 112 hashes as 16 bands x 7 rows, candidate pairs kept when
     their estimated Jaccard is >= 0.7) find pairs with Jaccard 0.8 with probability ~0.97 and link pairs with
-    Jaccard 0.5 with probability < 1e-4; see docs/readme/dedup.md for the curve.
+    Jaccard 0.5 with probability < 1e-4; see docs/dedup.md for the curve.
     """
 
     # which kinds run

@@ -2,7 +2,7 @@
 repetition, C4 and FineWeb filters (with their keep/drop decisions) and compression signals.
 
 `annotate` computes signal columns; `decide` turns stored signal columns into decisions under any thresholds;
-`compute_signals` does both with datatrove's defaults. See docs/readme/signals.md.
+`compute_signals` does both with datatrove's defaults. See docs/signals.md.
 """
 
 from __future__ import annotations

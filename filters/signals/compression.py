@@ -26,7 +26,7 @@ ZSTD_LEVEL = 3
 _STEP = 8  # table entries are round(-log2 p * _STEP), one byte: up to 31.875 bits
 # 1% of the probability spread evenly over the 256 byte values: the books are nearly all ASCII, and without
 # this floor one byte they never show (most of UTF-8 beyond ASCII) would cost up to 62 bits and swamp a
-# document's average. A round value fixed by that argument, not fitted (see docs/readme/signals.md).
+# document's average. A round value fixed by that argument, not fitted (see docs/signals.md).
 _UNIFORM = 0.01
 _CHUNK = 1 << 20  # bytes scored per NumPy pass (bounds memory)
 

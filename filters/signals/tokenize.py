@@ -8,7 +8,7 @@ string expressions over all chunks of a batch at once. Rust's regex engine has n
 are matched as a consumed context character, and the iterative stripping runs in rounds over the (quickly
 shrinking) set of chunks that still have affixes.
 
-Known gaps (see docs/readme/signals.md): past EXACT_ROUNDS affix tokens at one end of a chunk, the rest of the
+Known gaps (see docs/signals.md): past EXACT_ROUNDS affix tokens at one end of a chunk, the rest of the
 run is split in bulk; spaCy's URL pattern is used without its private-IP exclusions.
 """
 

@@ -3,7 +3,7 @@
 `content` loads the vocabularies, templates and mix (`data/*.json`); `plan` decides what every capture is
 and the ground truth; `pages` renders the pages; `crawl` writes them as gzipped WARC files.
 
-`python -m flows.demo OUT_DIR --records N --files F --seed S` writes one (see docs/readme/demo.md).
+`python -m flows.demo OUT_DIR --records N --files F --seed S` writes one (see docs/demo.md).
 """
 
 from flows.demo.crawl import write_demo_crawl

@@ -270,7 +270,7 @@ def write_demo_crawl(out_dir: Path, n_records: int = 2000, n_files: int = 4, see
     """Write the demo crawl as `n_files` gzipped WARC files (plus `DEMO-CRAWL-<seed>.truth`, JSON).
 
     n_records: response records in all (each with its request record); include_broken: add the
-    deliberately broken records (see docs/readme/demo.md); workers: processes writing files in parallel
+    deliberately broken records (see docs/demo.md); workers: processes writing files in parallel
     (output does not depend on it). Returns the WARC paths in file order.
     """
     out_dir = Path(out_dir)

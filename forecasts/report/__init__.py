@@ -1,4 +1,4 @@
-"""The self-contained HTML report of a run directory (see docs/readme/report.md)."""
+"""The self-contained HTML report of a run directory (see docs/report.md)."""
 
 from forecasts.report.builder import build_report
 

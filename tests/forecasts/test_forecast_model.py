@@ -1,7 +1,7 @@
 """Monte Carlo model: paper reproduction, determinism, Monte Carlo error, sensitivity, overrides.
 
 Imports come from the submodules: under pytest's default import mode the `tests/forecasts` folder
-can shadow the `forecasts` package's __init__ (see docs/readme/forecast.md, "Tests").
+can shadow the `forecasts` package's __init__ (see docs/forecast.md, "Tests").
 """
 
 import numpy as np
