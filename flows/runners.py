@@ -22,6 +22,8 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 RUNNERS = ("auto", "threads", "processes", "dask")
+FIRST_FAILURES = 5
+"""A stage stops when this many shards have finished and every one failed (and more remain)."""
 AUTO_BYTES_PER_PROCESS = 128 << 20
 """Local input each worker process of `auto` must have: enough reading that a worker's start-up stays a small
 fraction of its work even on a machine with no free core (the measured ratio is in docs/performance.md)."""
@@ -140,7 +142,25 @@ def run_tasks(
                 result = exc
             results[index[id(future)]] = result
             bar.advance(result if isinstance(result, dict) else {})
+            _stop_if_all_failing(task.name, results, len(futures))
     return [results[i] for i in range(len(futures))]
+
+
+class FirstShardsFailed(RuntimeError):
+    """The first shards of a stage all failed: the cause is almost surely shared (network, credentials, a wrong
+    --base-url), so the rest are not attempted."""
+
+
+def _stop_if_all_failing(stage: str, results: dict[int, Any], total: int) -> None:
+    """Stop a stage whose first FIRST_FAILURES finished shards all failed while more remain."""
+    if len(results) != FIRST_FAILURES or total <= FIRST_FAILURES:
+        return
+    errors = [r for r in results.values() if isinstance(r, BaseException)]
+    if len(errors) == len(results):
+        raise FirstShardsFailed(
+            f"{stage}: the first {len(errors)} of {total} files all failed, so the other {total - len(errors)} "
+            f"were not tried; the first error: {errors[0]}. Fix the cause (network, credentials, --base-url) "
+            "and re-run: finished shards are kept")
 
 
 def _share_storage_options(task_runner: TaskRunner) -> None:
