@@ -38,7 +38,8 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
+def stop_processes(procs: list[subprocess.Popen]) -> None:
+    """Terminate, then kill what is still running after 30 s (the servers and workers a run started)."""
     for proc in reversed(procs):
         proc.terminate()
     for proc in procs:
@@ -64,7 +65,7 @@ def moto(work: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield endpoint
     finally:
-        _stop([proc])
+        stop_processes([proc])
 
 
 @contextlib.contextmanager
@@ -90,7 +91,7 @@ def dask_cluster(work: Path, workers: int) -> Iterator[str]:
             client.run(importlib.import_module, "flows.quality_audit")  # imports paid before any timing
         yield address
     finally:
-        _stop(procs)
+        stop_processes(procs)
 
 
 def _audit(label: str, **kwargs: object) -> dict:

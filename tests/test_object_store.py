@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from benchmarks.object_store import stop_processes
 from flows import storage
 from flows.demo import write_demo_crawl
 from flows.lock import LOCK_NAME
@@ -71,13 +72,7 @@ def dask_cluster(root: Path) -> Iterator[tuple[str, list[Path]]]:
             client.wait_for_workers(2, timeout=180)
         yield address, cwds
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs)
 
 
 def _stocks_local(out: Path) -> pl.DataFrame:
