@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,11 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from flows import live_counts
+
 RUNNERS = ("auto", "threads", "processes", "dask")
+HEARTBEAT_S = 15.0
+"""A stage that runs longer than this prints a progress line this often when stderr is not a terminal."""
 FIRST_FAILURES = 5
 """A stage stops when this many shards have finished and every one failed (and more remain)."""
 AUTO_BYTES_PER_PROCESS = 128 << 20
@@ -176,28 +181,54 @@ def _share_storage_options(task_runner: TaskRunner) -> None:
 
 
 class StageProgress:
-    """Shards done, records and documents/s for a terminal; silent when stderr is not a terminal."""
+    """Files done, records and documents/s while a stage runs.
+
+    In a terminal: a bar that also moves inside a file (records read so far by shards in this process, see
+    flows/live_counts.py). Elsewhere (a log, a pipe): a plain line every HEARTBEAT_S seconds of a long stage.
+    """
 
     def __init__(self, stage: str, total: int) -> None:
-        self._enabled = sys.stderr.isatty()
+        self._tty = sys.stderr.isatty()
+        self._stage, self._total, self._done = stage, total, 0
         self._records = self._documents = 0
-        self._started = time.perf_counter()
+        self._live_start = live_counts.records()
+        self._started = self._last_line = time.perf_counter()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name=f"progress-{stage}", daemon=True)
         self._bar = Progress(TextColumn(f"[bold]{stage}"), BarColumn(), MofNCompleteColumn(),
                              TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True)
         self._task = self._bar.add_task(stage, total=total, rate="")
 
     def __enter__(self) -> StageProgress:
-        if self._enabled:
+        if self._tty:
             self._bar.start()
+        self._ticker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._enabled:
+        self._stop.set()
+        self._ticker.join()
+        if self._tty:
             self._bar.stop()
 
     def advance(self, shard: dict) -> None:
         """Count one finished shard; `records_read`/`documents` in its result feed the rate."""
+        self._done += 1
         self._records += shard.get("records_read", 0)
         self._documents += shard.get("documents", 0)
+        self._bar.update(self._task, advance=1, rate=self.status())
+
+    def status(self) -> str:
+        """Records read (inside unfinished files too, where they run in this process) and documents/s."""
+        records = max(self._records, live_counts.records() - self._live_start)
         rate = self._documents / max(time.perf_counter() - self._started, 1e-9)
-        self._bar.update(self._task, advance=1, rate=f"{self._records:,} records · {rate:,.0f} docs/s")
+        return f"{records:,} records · {rate:,.0f} docs/s"
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            if self._tty:
+                self._bar.update(self._task, rate=self.status())
+            elif time.perf_counter() - self._last_line >= HEARTBEAT_S:
+                self._last_line = time.perf_counter()
+                sys.stderr.write(f"{self._stage}: {self._done}/{self._total} files, {self.status()}\n")
+                sys.stderr.flush()

@@ -112,13 +112,3 @@ def test_early_args_read_only_shared_options():
     assert args["input"] == ["a", "b"] and "files" not in args and args["census"] is False
     assert "census" not in early_args("tally-stocks", ["--out", "o"])
 
-
-def test_a_stage_stops_when_its_first_files_all_fail():
-    from flows.runners import FIRST_FAILURES, FirstShardsFailed, _stop_if_all_failing
-
-    failing = {i: OSError("connection refused") for i in range(FIRST_FAILURES)}
-    with pytest.raises(FirstShardsFailed, match="the first 5 of 40 files all failed") as err:
-        _stop_if_all_failing("read-file", failing, 40)
-    assert "connection refused" in str(err.value) and "--base-url" in str(err.value)
-    _stop_if_all_failing("read-file", failing, FIRST_FAILURES)  # nothing left to spare: the run reports them all
-    _stop_if_all_failing("read-file", failing | {0: {"documents": 3}}, 40)  # one success: go on

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from filters.documents import DOCUMENT_SCHEMA, AdmissionConfig, Outcome, build_documents
 from flows import storage
+from flows.live_counts import add_records
 from flows.rundir import ShardWriter
 from flows.sources.commoncrawl import RecordSampler, RemoteReadError, open_resumable
 from flows.sources.local import is_remote
@@ -174,6 +175,7 @@ def read_into_shard(source: str, shard: str | Path, options: ReadOptions, digest
         config = AdmissionConfig(extractor=options.extractor, max_payload_bytes=options.max_payload_bytes)
         while batch := list(islice(records, options.batch_size)):
             acc.records_read += len(batch)
+            add_records(len(batch))
             crawl = options.crawl or crawl_from_path(source) or info.crawl
             writer.write(build_documents(batch, source, crawl, config, outcome))
         acc.crawl = options.crawl or crawl_from_path(source) or info.crawl
