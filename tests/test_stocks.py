@@ -148,7 +148,7 @@ def test_stocks_parquet_schema_is_documented(built: tuple[pl.DataFrame, dict]) -
     assert set(df["dedup_state"].unique()) == {"raw", "exact_dedup", "dedup"}
     assert set(df["tier"].unique()) <= {"high", "medium", "low"}
     assert "unknown" in set(df["tld"].unique())  # null TLDs are tallied, not dropped
-    doc = (Path(__file__).parents[1] / "docs" / "readme" / "stocks.md").read_text()
+    doc = (Path(__file__).parents[1] / "docs" / "stocks.md").read_text()
     for column in STOCKS_SCHEMA:
         assert f"`{column}`" in doc
 
