@@ -47,9 +47,15 @@ def forecast(
         stocks_path = _local_stocks(source, Path(scratch))
         result = run_forecast(scenario, stocks_path=stocks_path, overtrain=overtrain, epochs=epochs, draws=draws,
                               seed=seed, with_comparison=True)
+    write_forecast(result, out)
+    return result
+
+
+def write_forecast(result: dict, out: str) -> None:
+    """OUT/forecast.json (the whole result) and OUT/forecast.parquet (its numbers), through the storage layer."""
+    run = RunDir(out)
     storage.write_text(run.path("forecast.json"), json.dumps(result, indent=1, allow_nan=False) + "\n")
     write_table(run.path("forecast.parquet"), forecast_table(result))
-    return result
 
 
 def _local_stocks(source: str, scratch: Path) -> Path | None:

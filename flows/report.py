@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow
 
 from flows import storage
@@ -24,14 +26,31 @@ def report(out: str = DEFAULT_OUT, storage_options: str | None = None, wait: boo
         wait: Wait for another writer of --out to finish instead of refusing to start.
     """
     from flows.artifacts import publish_artifacts  # Plotly and the report modules: only when a report is built
-    from forecasts.report.builder import REPORT_NAME, render_report
-
-    run = RunDir(out)
-    if not storage.exists(run.manifest):
-        raise FileNotFoundError(f"{run.manifest} is missing: is {run.root} a peakdata run directory (--out)?")
-    target = run.path(REPORT_NAME)
+    run = _run_with_manifest(out)
     with run.local_view(dict.fromkeys(TABLES), files=REPORT_FILES) as view:
-        storage.write_text(target, render_report(view, source=run.root))
+        target = write_report(out, view)
         publish_artifacts(view, storage.read_json(run.manifest), report_url=None if run.local else target)
     print(f"report: {target}")
     return target
+
+
+def write_report(out: str, view: Path | None = None, *, seed: int = 0) -> str:
+    """Render OUT/report.html from the run's tables (read from `view`, a local copy, when given) and commit it
+    through the storage layer; returns its location."""
+    from forecasts.report.builder import REPORT_NAME, render_report
+
+    run = _run_with_manifest(out)
+    target = run.path(REPORT_NAME)
+    if view is None:
+        with run.local_view(dict.fromkeys(TABLES), files=REPORT_FILES) as local:
+            storage.write_text(target, render_report(local, seed=seed, source=run.root))
+    else:
+        storage.write_text(target, render_report(view, seed=seed, source=run.root))
+    return target
+
+
+def _run_with_manifest(out: str) -> RunDir:
+    run = RunDir(out)
+    if not storage.exists(run.manifest):
+        raise FileNotFoundError(f"{run.manifest} is missing: is {run.root} a peakdata run directory (--out)?")
+    return run

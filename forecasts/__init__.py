@@ -1,14 +1,14 @@
 """Depletion forecasts: when does training demand meet the stock of usable human text?
 
-Public API (the `flows run forecast` flow calls run_forecast and write_forecast):
+Public API (the `flows run forecast` flow calls run_forecast and writes through its storage layer):
 
 - run_forecast(scenario, stocks_path=None, overtrain=None, epochs=None, draws=100_000, seed=0) -> dict
-- write_forecast(result, out_dir) -> None  (forecast.json + forecast.parquet, atomically)
+- forecast_table(result) -> pyarrow.Table  (forecast.parquet's rows)
 - compare_scenarios(scenario, variants=None, ...) -> dict  (Chinchilla vs overtraining vs multi-epoch)
 - forecasts.charts: fan_chart, exhaustion_chart, scenario_comparison, tornado, TIER_COLORS (imports plotly)
 """
 
-from forecasts.io import forecast_table, write_forecast
+from forecasts.io import forecast_table
 from forecasts.model import DEFAULT_VARIANTS, compare_scenarios, run_forecast, sensitivity, simulate
 from forecasts.scaling import chinchilla_compute, chinchilla_tokens, muennighoff_effective, muennighoff_multiplier
 from forecasts.scenario import load_scenario
@@ -28,5 +28,4 @@ __all__ = [
     "run_forecast",
     "sensitivity",
     "simulate",
-    "write_forecast",
 ]

@@ -1,16 +1,11 @@
-"""forecast.json / forecast.parquet writers (atomic: temp file in the target folder, then os.replace)."""
+"""forecast.parquet's long table of a forecast result (the flows' storage layer writes it and forecast.json)."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 SCHEMA = pa.schema([
     ("scenario", pa.string()),
@@ -23,19 +18,6 @@ SCHEMA = pa.schema([
     ("unit", pa.string()),
 ])
 
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temp file in the same folder and rename over `path`, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _rows(result: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
@@ -69,12 +51,3 @@ def forecast_table(result: dict[str, Any]) -> pa.Table:
     cols = list(zip(*_rows(result), strict=True)) or [[] for _ in SCHEMA]
     return pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(cols, SCHEMA, strict=True)],
                                 schema=SCHEMA)
-
-
-def write_forecast(result: dict[str, Any], out_dir: Path) -> None:
-    """Write `out_dir/forecast.json` (the whole result) and `out_dir/forecast.parquet` (its numbers)."""
-    out_dir = Path(out_dir)
-    text = json.dumps(result, indent=1, allow_nan=False) + "\n"
-    _atomic(out_dir / "forecast.json", lambda p: p.write_text(text, encoding="utf-8"))
-    table = forecast_table(result)
-    _atomic(out_dir / "forecast.parquet", lambda p: pq.write_table(table, p))

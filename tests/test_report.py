@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from forecasts.report import build_report
+from flows.report import write_report
 from forecasts.report.labels import Cells, estimate, interval, key_words, signal, size, value_text, why_no_interval
 from forecasts.report.page import plotly_js
 from forecasts.report.safe import esc, label, script_json, url_text
@@ -522,3 +522,8 @@ def test_label_helpers() -> None:
     assert why_no_interval({"design": {"files_sampled": 1}}) == "1 file"
     assert why_no_interval({"design": {"files_sampled": 4, "strata": {"a": {"variance": "none: census"}}}}) == \
         "census of all 4 files"
+
+
+def build_report(run: Path) -> Path:
+    """report.html of a run directory, written as the report flow writes it."""
+    return Path(write_report(str(run)))

@@ -14,7 +14,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from test_report import HOSTILE, write_run_dir
 
 from flows.artifacts import artifact_key, md, publish_artifacts, summary_markdown, tallies_table
-from forecasts.report import build_report
+from flows.report import write_report
 
 
 @flow(name="report-artifacts-test")
@@ -90,3 +90,8 @@ def test_markdown_escapes_hostile_strings(tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def _quiet_prefect(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "")
+
+
+def build_report(run: Path) -> Path:
+    """report.html of a run directory, written as the report flow writes it."""
+    return Path(write_report(str(run)))

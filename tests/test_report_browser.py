@@ -23,7 +23,7 @@ import pytest
 from cdp import open_page
 from test_report import write_run_dir
 
-from forecasts.report import build_report
+from flows.report import write_report
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
@@ -223,3 +223,8 @@ def test_nothing_is_wider_than_1280_px(at_1280: tuple[dict, Path]) -> None:
     assert facts["scrollWidth"] <= 1280
     assert facts["wide"] == []  # no table or chart scrolls sideways or sticks out of the window
     assert facts["failed"] == "0" and int(facts["drawn"]) == 16
+
+
+def build_report(run: Path) -> Path:
+    """report.html of a run directory, written as the report flow writes it."""
+    return Path(write_report(str(run)))

@@ -1,5 +1,5 @@
 """The self-contained HTML report of a run directory (see docs/report.md)."""
 
-from forecasts.report.builder import build_report
+from forecasts.report.builder import render_report
 
-__all__ = ["build_report"]
+__all__ = ["render_report"]

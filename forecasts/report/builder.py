@@ -1,11 +1,9 @@
-"""build_report: one self-contained HTML file from a run directory, rebuilt at any time without recomputing."""
+"""render_report: one self-contained HTML page from a run directory, rebuilt at any time without recomputing
+(flows/report.py writes it through the storage layer)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 from forecasts.report import sections
@@ -15,26 +13,6 @@ from forecasts.report.rundata import document_cube, examples, load_run, quality_
 
 REPORT_NAME = "report.html"
 
-
-def build_report(run_dir: Path, *, seed: int = 0, examples_per_tier: int = 3) -> Path:
-    """Write `run_dir/report.html` from whatever stages ran there (manifest.json is required).
-
-    seed: picks the example documents and the signal sample, so a rebuild shows the same ones.
-    The file appears atomically (temporary file + rename): a reader never sees half a report.
-    """
-    run_dir = Path(run_dir)
-    html = render_report(run_dir, seed=seed, examples_per_tier=examples_per_tier)
-    out = run_dir / REPORT_NAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{REPORT_NAME}.", suffix=".tmp", dir=run_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
-            fh.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    return out
 
 
 def render_report(run_dir: Path, *, seed: int = 0, examples_per_tier: int = 3, source: str | None = None) -> str:

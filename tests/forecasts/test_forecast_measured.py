@@ -305,10 +305,10 @@ def test_report_states_the_chain_and_the_answers(tmp_path):
 def test_forecast_parquet_holds_usable_stock_and_languages(tmp_path):
     import pyarrow.parquet as pq
 
-    from forecasts.io import write_forecast
+    from flows.forecast import write_forecast
 
     r = forecast(write_run(tmp_path / "r"), draws=2_000)
-    write_forecast(r, tmp_path / "out")
+    write_forecast(r, str(tmp_path / "out"))
     rows = pq.read_table(tmp_path / "out" / "forecast.parquet").to_pylist()
     usable = [x for x in rows if x["quantity"] == "stock_usable" and x["tier"] == "high" and x["year"] == 2024]
     assert {x["stat"] for x in usable} == {"p2.5", "p5", "p10", "p50", "p90", "p95", "p97.5"}

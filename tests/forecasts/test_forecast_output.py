@@ -6,8 +6,9 @@ import plotly.graph_objects as go
 import pyarrow.parquet as pq
 import pytest
 
+from flows.forecast import write_forecast
 from forecasts.charts import TIER_COLORS, exhaustion_chart, fan_chart, scenario_comparison, tornado
-from forecasts.io import SCHEMA, write_forecast
+from forecasts.io import SCHEMA
 from forecasts.model import compare_scenarios, run_forecast
 
 Q_KEYS = ["p2.5", "p5", "p10", "p50", "p90", "p95", "p97.5"]
@@ -54,7 +55,7 @@ def test_forecast_json_structure(result):
 def test_beyond_horizon_is_null(short_horizon, tmp_path):
     ex = short_horizon["tiers"]["public_text"]["exhaustion_year"]
     assert ex["p50"] is not None and ex["p90"] is None  # the 90th percentile (~2032) lies past 2030
-    write_forecast(short_horizon, tmp_path)
+    write_forecast(short_horizon, str(tmp_path))
     written = json.loads((tmp_path / "forecast.json").read_text())
     assert written["tiers"]["public_text"]["exhaustion_year"]["p90"] is None
     rows = pq.read_table(tmp_path / "forecast.parquet").to_pylist()
@@ -64,8 +65,8 @@ def test_beyond_horizon_is_null(short_horizon, tmp_path):
 
 def test_write_forecast_is_atomic_and_round_trips(result, tmp_path):
     (tmp_path / "forecast.json").write_text("stale")
-    write_forecast(result, tmp_path)
-    write_forecast(result, tmp_path)  # overwrite in place
+    write_forecast(result, str(tmp_path))
+    write_forecast(result, str(tmp_path))  # overwrite in place
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast.json", "forecast.parquet"]
     assert json.loads((tmp_path / "forecast.json").read_text()) == json.loads(json.dumps(result))
     table = pq.read_table(tmp_path / "forecast.parquet")
