@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from filters.dedup import DedupParams, run_dedup  # noqa: E402
 from filters.dedup.minhash import compute_signatures  # noqa: E402
+from flows.deduplicate import commit_part  # noqa: E402
 from tools.shared_data import shared_data_dir  # noqa: E402
 
 CRAWLS = ("CC-MAIN-2024-10", "CC-MAIN-2024-22", "CC-MAIN-2024-33")
@@ -165,7 +166,7 @@ def _measure(shards: list[str], out: str, queue: mp.Queue) -> None:
 
     threading.Thread(target=sample, daemon=True).start()
     t0 = time.perf_counter()
-    summary = run_dedup([Path(s) for s in shards], Path(out))
+    summary = run_dedup([Path(s) for s in shards], Path(out), write_part=commit_part)
     queue.put(
         {
             "baseline_rss_mb": base,

@@ -170,6 +170,7 @@ def peakdata_run(paths: list[Path], workdir: Path, tokenizer: str = "cl100k_base
     from filters.documents import DOCUMENT_SCHEMA, AdmissionConfig, Outcome, build_documents
     from filters.langid import identify
     from filters.signals import compute_signals
+    from flows.deduplicate import commit_part
     from flows.rundir import ShardWriter, write_table
     from stats.tokens import count_tokens, token_column
 
@@ -217,7 +218,7 @@ def peakdata_run(paths: list[Path], workdir: Path, tokenizer: str = "cl100k_base
     text_mb = write_docs.mb
     dedup = Stage("dedup: exact + URL + MinHash-LSH (run_dedup)", "text", documents, text_mb)
     with dedup.timing():
-        dedup_summary = run_dedup(shards, workdir)
+        dedup_summary = run_dedup(shards, workdir, write_part=commit_part)
     read_back = Stage("read documents back (Parquet)", "text", documents, text_mb)
     signals = Stage("quality signals (compute_signals)", "text", documents, text_mb)
     score = Stage("quality score (default_scorer().score)", "text", documents, text_mb)

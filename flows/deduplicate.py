@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import fields
 from pathlib import Path
 
+import polars as pl
 from prefect import flow
 
 from filters.dedup import DedupParams, run_dedup
@@ -70,3 +71,9 @@ def deduplicate(
     prune(run.table("dedup"), {storage.name(p) for p in result["outputs"]})
     result["outputs"] = [run.path("dedup", storage.name(p)) for p in result["outputs"]]
     return result
+
+
+def commit_part(frame: pl.DataFrame, path: Path) -> None:
+    """A dedup part committed where run_dedup names it, through the storage layer (for callers other than the
+    flow, which maps parts into its run directory)."""
+    write_table(str(path), frame.to_arrow())

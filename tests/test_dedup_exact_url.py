@@ -16,6 +16,7 @@ from filters.dedup import OUTPUT_SCHEMA, DedupParams, run_dedup
 from filters.dedup import lsh as lsh_module
 from filters.dedup.components import flatten, union_edges
 from filters.dedup.normalize import exact_text, shingle_text, url_keys
+from flows.deduplicate import commit_part
 
 UTC = dt.timezone.utc
 # Letters only (digit runs normalise to "0"), five letters each, so an edit ("q" + digits) makes a text shorter.
@@ -188,7 +189,7 @@ def test_exact_url_and_combined_clusters(tmp_path: Path) -> None:
             ],
         ],
     )
-    summary = run_dedup(shards, tmp_path, DedupParams(near=False))
+    summary = run_dedup(shards, tmp_path, DedupParams(near=False), write_part=commit_part)
     got = read_dedup(tmp_path)
     assert got["doc_id"].to_list() == ["a1", "a2", "b1", "b2", "u1", "n1", "z2"]
     row = {r["doc_id"]: r for r in got.iter_rows(named=True)}
@@ -235,7 +236,7 @@ def test_cross_crawl_overlap(tmp_path: Path) -> None:
         doc("x0", a[0], crawl=None),  # no crawl: clustered, but outside the overlap table
     ]
     shards = write_shards(tmp_path / "documents", [docs_c, docs_a, docs_b])  # shard order must not matter
-    summary = run_dedup(shards, tmp_path)
+    summary = run_dedup(shards, tmp_path, write_part=commit_part)
     size = {d["doc_id"]: len(d["text"]) for d in docs_a + docs_b + docs_c}
     overlap = {r["crawl"]: r for r in summary["crawl_overlap"]}
     assert list(overlap) == ["CC-MAIN-2023-50", "CC-MAIN-2024-10", "CC-MAIN-2024-22"]
@@ -263,7 +264,7 @@ def test_output_contract_batches_and_partitions(tmp_path: Path, monkeypatch: pyt
     stale = tmp_path / "dedup" / "part-00007.parquet"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old run")
-    summary = run_dedup(shards, tmp_path)
+    summary = run_dedup(shards, tmp_path, write_part=commit_part)
     assert sorted(p.name for p in (tmp_path / "dedup").iterdir()) == [f"part-{i:05d}.parquet" for i in range(3)]
     parts = [pl.read_parquet(p) for p in sorted((tmp_path / "dedup").glob("part-*.parquet"))]
     assert [p.height for p in parts] == [20, 0, len(rows) - 20]
@@ -278,7 +279,7 @@ def test_output_contract_batches_and_partitions(tmp_path: Path, monkeypatch: pyt
 
     # Tiny batches and many LSH hash ranges (as for a corpus far beyond the memory budget) change nothing.
     monkeypatch.setattr(lsh_module, "LSH_ROW_BYTES", 2**20)
-    small = run_dedup(shards, tmp_path / "small", DedupParams(batch_size=7, lsh_memory_mb=8))
+    small = run_dedup(shards, tmp_path / "small", DedupParams(batch_size=7, lsh_memory_mb=8), write_part=commit_part)
     assert small["near"]["lsh_ranges_per_band"] == 8
     assert read_dedup(tmp_path / "small").equals(reference)
     assert small["kinds"] == summary["kinds"]

@@ -15,6 +15,7 @@ import pytest
 from filters.dedup import DedupParams, run_dedup
 from filters.dedup.minhash import compute_signatures
 from filters.dedup.normalize import shingle_text
+from flows.deduplicate import commit_part
 
 SHINGLE = 5
 _LETTERS = np.array(list("bcdfghjklmnpqrstvwxz"))
@@ -111,7 +112,7 @@ def write_documents(folder: Path, texts: list[str]) -> list[Path]:
 
 
 def near_labels(texts: list[str], tmp: Path, params: DedupParams) -> np.ndarray:
-    run_dedup(write_documents(tmp / "documents", texts), tmp, params)
+    run_dedup(write_documents(tmp / "documents", texts), tmp, params, write_part=commit_part)
     clusters = pl.read_parquet(sorted((tmp / "dedup").glob("part-*.parquet")))["near_cluster"]
     return clusters.str.slice(3).cast(pl.Int64).to_numpy()
 

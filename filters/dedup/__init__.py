@@ -1,6 +1,6 @@
 """Deduplication: exact (normalised text hash), URL (normalised URL) and near (MinHash-LSH) clusters.
 
-Entry point: `run_dedup(document_shards, out_dir, params)`; parameters and defaults: `DedupParams`.
+Entry point: `run_dedup(document_shards, out_dir, params, write_part=...)`; parameters and defaults: `DedupParams`.
 User documentation: docs/dedup.md.
 """
 

@@ -8,7 +8,6 @@ per-document arrays, so texts and signatures are never all in memory at once.
 from __future__ import annotations
 
 import mmap
-import os
 import shutil
 import tempfile
 import time
@@ -154,11 +153,6 @@ def _nulls(n: int) -> pl.Series:
     return pl.repeat(None, n, dtype=pl.Null, eager=True)
 
 
-def _write_atomic(df: pl.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.write_parquet(tmp, compression="zstd")
-    os.replace(tmp, path)
-
 
 @dataclass
 class _Hashed:
@@ -244,7 +238,7 @@ def _write_outputs(
     first_crawl: pl.Series,
     seen: np.ndarray,
     dedup_dir: Path,
-    write: Callable[[pl.DataFrame, Path], None] = None,  # type: ignore[assignment]
+    write: Callable[[pl.DataFrame, Path], None],
 ) -> list[Path]:
     """One part per input shard, same rows in the same order; cluster ids are representatives' doc_ids.
     Parts of an earlier run beyond this run's shard count are removed."""
@@ -265,7 +259,7 @@ def _write_outputs(
         cols["first_crawl"] = first_crawl.slice(lo, rows)
         cols["seen_in_earlier_crawl"] = pl.Series(seen[sl])
         path = dedup_dir / f"part-{i:05d}.parquet"
-        (write or _write_atomic)(pl.DataFrame([s.alias(c).cast(OUTPUT_SCHEMA[c]) for c, s in cols.items()]), path)
+        write(pl.DataFrame([s.alias(c).cast(OUTPUT_SCHEMA[c]) for c, s in cols.items()]), path)
         written.append(path)
         lo += rows
     for stale in set(dedup_dir.glob("part-*.parquet")) - set(written):
@@ -303,8 +297,8 @@ def _cluster(h: _Hashed, p: DedupParams, work: Path) -> tuple[dict[str, np.ndarr
     return roots, rank, order, near_stats
 
 
-def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | None = None,
-              write_part: Callable[[pl.DataFrame, Path], None] | None = None) -> dict:
+def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | None = None, *,
+              write_part: Callable[[pl.DataFrame, Path], None]) -> dict:
     """Annotate every document with its exact, URL, near and combined duplicate cluster.
 
     Writes `out_dir/dedup/part-NNNNN.parquet`, one per input shard in the same row order (schema:
@@ -312,8 +306,8 @@ def run_dedup(document_shards: list[Path], out_dir: Path, params: DedupParams | 
     connected component; its representative (the one document with `is_*duplicate` false, whose doc_id is the
     cluster id) is the first by: earliest crawl, earliest fetch_date, most bytes, smallest doc_id. The
     combined `dup_cluster` is the connected component over the union of every enabled kind's clusters.
-    `write_part(frame, path)` writes each part (default: a local temporary file renamed onto `path`); the flows
-    pass their storage layer's committed write.
+    `write_part(frame, path)` writes each part: the caller's storage layer commits it (filters compute, flows
+    write).
     """
     p = params or DedupParams()
     dedup_dir = Path(out_dir) / "dedup"
