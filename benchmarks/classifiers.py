@@ -1,6 +1,6 @@
 """Quality-classifier throughput (docs/s, MB/s) per backend and device on real documents; prints a markdown table.
 
-    .venv/bin/python benchmarks/classifiers.py [--shared-data ../shared/data] [--fasttext MODEL.bin] [--docs 1032]
+    .venv/bin/python -m benchmarks.classifiers [--shared-data ../shared/data] [--fasttext MODEL.bin] [--docs 1032]
                                      [--embedding-docs 256] [--devices cpu,cuda]
 
 Documents: the main content (resiliparse) of the 1,033 real multilingual pages of trafilatura's evaluation set.

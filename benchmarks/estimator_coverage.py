@@ -5,7 +5,7 @@ log-normal per file, three tiers with a rare one (absent from most files: many z
 crawl-sample draws them (uniformly without replacement within strata), estimated with stats.estimators, and
 each 90% interval is checked against the truth. Prints the coverage table of docs/stocks.md:
 
-    .venv/bin/python benchmarks/estimator_coverage.py [--draws 400] [--bootstrap 200]
+    .venv/bin/python -m benchmarks.estimator_coverage [--draws 400] [--bootstrap 200]
 """
 
 from __future__ import annotations

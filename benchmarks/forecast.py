@@ -1,6 +1,6 @@
 """Speed of the depletion forecast: Monte Carlo core, summaries and the tornado, by draws and scenario.
 
-Run: .venv/bin/python benchmarks/forecast.py [--repeat 3]
+Run: .venv/bin/python -m benchmarks.forecast [--repeat 3]
 Prints a Markdown table (best of --repeat runs, seconds) to paste into BENCHMARKS.md.
 """
 

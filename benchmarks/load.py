@@ -6,7 +6,7 @@ of the input, and throughput is steady from start to end (no slow-down as the ru
 0.5 s, the RSS of the flow's process tree (the CLI process and any worker processes; the temporary Prefect
 API server it starts is reported apart), and counts documents as shards finish (their marker JSON appears).
 
-    .venv/bin/python benchmarks/load.py --records 1000000 --files 100 --workers 2 --work /tmp/peakdata-load
+    .venv/bin/python -m benchmarks.load --records 1000000 --files 100 --workers 2 --work /tmp/peakdata-load
 
 Writes WORK/load-result.json and benchmarks/results/load.md (which `make bench` appends to BENCHMARKS.md); after
 `--then-only`, also WORK/then-result.json. `--report` rewrites the Markdown from WORK's results.

@@ -1,8 +1,8 @@
 """MinHash dedup benchmark: signature throughput against datatrove, and peak memory of a whole `run_dedup`.
 
-    .venv/bin/python benchmarks/minhash.py                        # memory run on 1,000,000 documents
-    .venv/bin/python benchmarks/minhash.py --docs 250000 1000000  # two sizes: also the per-document slope
-    .venv/bin/python benchmarks/minhash.py --docs                 # throughput only
+    .venv/bin/python -m benchmarks.minhash                        # memory run on 1,000,000 documents
+    .venv/bin/python -m benchmarks.minhash --docs 250000 1000000  # two sizes: also the per-document slope
+    .venv/bin/python -m benchmarks.minhash --docs                 # throughput only
 
 1. Signatures per CPU second (polars limited to one thread: per core, and less sensitive than wall time to
    other jobs on a shared machine) on the same real documents (WikiText-2 paragraphs, Gutenberg passages,

@@ -1,6 +1,6 @@
 """What each quality tier keeps, in tokens, on the real pages and Common Crawl excerpts of `../shared/data`.
 
-    .venv/bin/python benchmarks/quality_yields.py [--shared-data ../shared/data]
+    .venv/bin/python -m benchmarks.quality_yields [--shared-data ../shared/data]
 
 Documents: the main content (resiliparse) of every HTML response in the derived WARC of trafilatura's 1,033
 evaluation pages (article-rich, mostly de/en) and in the Common Crawl WARC excerpts (CC-MAIN-2020-34 head: 16

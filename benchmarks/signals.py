@@ -3,7 +3,7 @@
 Why: the vectorised signals exist to be much faster than running datatrove's filters document by document;
 this measures by how much, on the same documents, in one process, with polars held to one thread.
 
-Run: `.venv/bin/python benchmarks/signals.py [--docs N] [--seed 0]` (needs ../shared/data or
+Run: `.venv/bin/python -m benchmarks.signals [--docs N] [--seed 0]` (needs ../shared/data or
 $PEAKDATA_SHARED_DATA). Prints a markdown table. `real_texts` is shared with tests/test_signals.py.
 """
 
@@ -32,8 +32,12 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-from filters.signals import compute_signals
-from tools.shared_data import shared_data_dir
+# Worker processes of the datatrove baseline re-run this file by its path (spawn), with benchmarks/ first on
+# sys.path: the repository root must be there for `filters` and `tools` to import in them too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from filters.signals import compute_signals  # noqa: E402
+from tools.shared_data import shared_data_dir  # noqa: E402
 
 WARCS = (
     "warc_derived/trafilatura-eval-1033pages.warc.gz",

@@ -1,6 +1,6 @@
 """Token-counting speed per core and tokenizer on real pages.
 
-    .venv/bin/python benchmarks/tokens.py [--pages 1033] [--threads 1] [--repeat 3] [--spec SPEC ...]
+    .venv/bin/python -m benchmarks.tokens [--pages 1033] [--threads 1] [--repeat 3] [--spec SPEC ...]
 
 Extracts the main-content text of the real pages in warc_derived/trafilatura-eval-1033pages.warc.gz (as
 crawl-sample does), then times `stats.tokens.count_tokens` per tokenizer (best of --repeat) and prints a
