@@ -21,7 +21,7 @@ from flows.compose import doc_args, option_sources
 from flows.preflight import UsageError, early_args, plain_error, preflight
 from flows.registry import FLOWS, load_flow
 
-USAGE_ERRORS = ("InputError", "ValueError", "UsageError", "ListingError", "RunDirLocked")
+USAGE_ERRORS = ("InputError", "ValueError", "ListingError", "RunDirLocked")
 HEARTBEAT_SETTINGS = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"}
 
 

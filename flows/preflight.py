@@ -7,6 +7,7 @@ listing's size is what the refusal of an implicit census has to report.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.sources.commoncrawl import DEFAULT_BASE_URL
-from flows.sources.local import INPUT_SUFFIXES, InputError, expand_inputs, is_remote
+from flows.sources.local import INPUT_SUFFIXES, is_input_file, is_remote
 
 DNS_TIMEOUT_S = 5.0
 CRAWL_NAME = re.compile(r"CC-MAIN-\d{4}-\d{2}")
@@ -59,21 +60,29 @@ def check_ranges(args: Mapping[str, Any]) -> None:
         _within(args, name, 1e-9, 100 - 1e-9, "strictly between 0 and 100")
 
 
-def check_inputs(inputs: list[str] | None) -> list[str]:
-    """Every --input names something readable, and together they hold at least one supported file."""
+def check_inputs(inputs: list[str] | None) -> None:
+    """Every local --input names something, and together they hold at least one supported file.
+
+    Stops at the first file found, so a folder of a million files is not listed twice (crawl-sample lists it);
+    URLs are checked when they are read.
+    """
     if not inputs:
-        return []
-    try:
-        found = expand_inputs(inputs)
-    except InputError as exc:
-        raise UsageError(f"{exc}; check the path (inputs can be files, folders or globs)") from None
-    local = [f for f in found if not is_remote(f)]
-    missing = [f for f in local if not os.path.lexists(f)]
-    if missing:
-        raise UsageError(f"--input {missing[0]!r} does not exist")
-    if not found:
+        return
+    usable = False
+    for item in inputs:
+        if is_remote(item):
+            usable = True
+            continue
+        path = Path(item.removeprefix("file://")).expanduser()
+        if path.is_dir():
+            usable = usable or any(not p.is_dir() for p in path.rglob("*") if is_input_file(p))
+        elif os.path.lexists(path) or any(not os.path.isdir(m) for m in glob.iglob(str(path), recursive=True)):
+            usable = True
+        else:
+            raise UsageError(f"--input {item!r} matches no file; check the path (inputs can be files, folders "
+                             "or globs)")
+    if not usable:
         raise UsageError(f"no supported files in {', '.join(inputs)}; supported formats: {SUPPORTED}")
-    return found
 
 
 def check_crawls(crawls: list[str] | None) -> None:

@@ -99,8 +99,9 @@ def _bounded(kept: np.ndarray, frame: pl.DataFrame, tiers: list[str], inputs: Su
     subtraction of two noisy totals produces when nearly everything is duplicated, is moved to the nearer one,
     so survival is never an impossible zero with a zero-width interval.
     """
-    seen = _per_file(frame, "keep_dedup", tiers, inputs.design.n_files).sum(axis=0)
-    upper = _totals(_per_file(frame, "keep_dedup", tiers, inputs.design.n_files), inputs, 1)
+    per_file = _per_file(frame, "keep_dedup", tiers, inputs.design.n_files)
+    seen = per_file.sum(axis=0)
+    upper = _totals(per_file, inputs, 1)
     return np.minimum(np.maximum(kept, seen[None, :]), np.maximum(upper, seen[None, :]))
 
 

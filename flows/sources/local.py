@@ -18,7 +18,8 @@ def is_remote(source: str) -> bool:
     return "://" in source and not source.startswith("file://")
 
 
-def _is_input_file(path: Path) -> bool:
+def is_input_file(path: Path) -> bool:
+    """A file a folder or glob contributes: a name with one of INPUT_SUFFIXES (optionally gzipped)."""
     name = path.name.lower().removesuffix(".gz").removesuffix(".gzip")
     return name.endswith(INPUT_SUFFIXES)
 
@@ -37,7 +38,7 @@ def expand_inputs(inputs: list[str]) -> list[str]:
             continue
         path = Path(item.removeprefix("file://")).expanduser()
         if path.is_dir():
-            found.update(str(p) for p in path.rglob("*") if _is_input_file(p) and not p.is_dir())
+            found.update(str(p) for p in path.rglob("*") if is_input_file(p) and not p.is_dir())
         elif path.exists() or os.path.lexists(path):
             found.add(str(path))
         else:
@@ -56,7 +57,7 @@ def _expand_url(item: str) -> list[str]:
     import fsspec
 
     fs, path = fsspec.core.url_to_fs(item)
-    names = [p for p in fs.find(path) if _is_input_file(Path(p))] if item.endswith("/") else fs.glob(path)
+    names = [p for p in fs.find(path) if is_input_file(Path(p))] if item.endswith("/") else fs.glob(path)
     if not names:
         raise InputError(f"--input {item!r} matches no file")
     return [fs.unstrip_protocol(p) for p in names]
